@@ -1,0 +1,1 @@
+"""Signature data shipped with stalkerscan (installed as stalkerscan.bundled_signatures)."""

@@ -1,0 +1,1 @@
+"""Simulated Android phone: model, outputs, and the two ADB protocol layers."""

@@ -1,0 +1,1 @@
+"""Simulated iPhone: usbmuxd, lockdownd and the read-only lockdown services."""
