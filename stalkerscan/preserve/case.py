@@ -1,0 +1,536 @@
+"""The case folder: evidence written once, hashed, logged, never overwritten.
+
+Layout (docs/case-folder.md)::
+
+    CASE/
+      case.json            who / what / when, written at the start
+      custody.log          append-only, hash-chained events
+      raw/NNNN-NAME.request.json   the exact request, timestamps, outcome
+      raw/NNNN-NAME.stdout|stderr|response   the answer, byte for byte
+      apks/PACKAGE/FILE.apk        pulled APKs
+      acquisition.json     how the acquisition ended (complete or not, device facts)
+      inventory.json findings.json report.json report.html summary.md   the first analysis
+      manifest.json        every file above with SHA-256 and size, written last
+      analyses/STAMP/...   later re-analyses and re-renders, each with its own manifest.json
+
+Every file is created exclusively (``O_EXCL``), mode 0600, in folders of mode 0700. Streams are
+written to disk as they arrive, so a pulled cable loses nothing already read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO
+
+from stalkerscan import __version__
+from stalkerscan.errors import CaseExistsError, CaseNotFoundError, CaseWriteError
+from stalkerscan.model.artifacts import Outcome, RawRecord
+from stalkerscan.model.case import ManifestEntry
+from stalkerscan.model.serialize import from_data, to_data
+from stalkerscan.preserve import manifest as manifest_mod
+from stalkerscan.preserve.clock import iso_utc, stamp_for_path
+from stalkerscan.preserve.custody import CustodyLog
+from stalkerscan.preserve.manifest import Manifest, hash_files
+
+CASE_FORMAT = "stalkerscan-case/1"
+CASE_FILE = "case.json"
+ACQUISITION_FILE = "acquisition.json"
+ANALYSES_DIR = "analyses"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+_DIR_MODE = 0o700
+_FILE_MODE = 0o600
+
+
+def _write_error(path: Path, exc: OSError) -> CaseWriteError:
+    reason = exc.strerror or str(exc)
+    return CaseWriteError(
+        f"Could not write {path}: {reason}.",
+        "Everything read so far is kept. Free some disk space or choose a writable folder "
+        "for --out, then scan again into a new folder.",
+    )
+
+
+def safe_component(text: str, fallback_prefix: str) -> str:
+    """A file-name component derived from device text, or a hash-based stand-in.
+
+    Device-supplied names (package names, APK file names) can hold ``../``, NUL, control
+    characters or thousands of bytes; only names matching a strict pattern are used as they
+    are, anything else becomes ``<fallback_prefix>-<sha256 prefix>``.
+    """
+    if _SAFE_NAME.match(text) and ".." not in text:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{fallback_prefix}-{digest}"
+
+
+@dataclass(frozen=True)
+class CaseMeta:
+    """The content of ``case.json``: facts known when the case is opened."""
+
+    format: str
+    """Case folder format version."""
+
+    platform: str
+    """``android`` or ``ios``."""
+
+    source: str
+    """``usb`` (live phone), ``ios-backup`` or ``androidqf`` (imported folder)."""
+
+    case_id: str | None
+    """Case id given by the examiner."""
+
+    examiner: str | None
+    """Examiner's name."""
+
+    tool_version: str
+    """stalkerscan version that opened the case."""
+
+    host: str
+    """Computer name."""
+
+    started_utc: str
+    """When the case was opened."""
+
+
+class RecordWriter:
+    """Writes the streams of one request as they arrive, then its request record.
+
+    Use as a context manager: leaving it with an exception records the request as
+    interrupted (keeping every byte already written) before the exception continues.
+    """
+
+    def __init__(
+        self,
+        case: CaseFolder,
+        *,
+        seq: int,
+        name: str,
+        channel: str,
+        request: str,
+        subject: str | None,
+        attempt: int,
+        note: str | None,
+        stream_paths: Mapping[str, str],
+    ) -> None:
+        self.case = case
+        self.seq = seq
+        self.name = name
+        self.channel = channel
+        self.request = request
+        self.subject = subject
+        self.attempt = attempt
+        self.note = note
+        self.started_utc = iso_utc()
+        self._stream_paths = dict(stream_paths)
+        self._handles: dict[str, BinaryIO] = {}
+        self._digests: dict[str, Any] = {}
+        self._sizes: dict[str, int] = {}
+        self.record: RawRecord | None = None
+
+    def _path_for(self, stream: str) -> str:
+        if stream not in self._stream_paths:
+            self._stream_paths[stream] = f"raw/{self.seq:04d}-{self.name}.{stream}"
+        return self._stream_paths[stream]
+
+    def write(self, stream: str, data: bytes) -> None:
+        """Append bytes to one stream (``stdout``, ``stderr``, ``response``, ``data``)."""
+        handle = self._handles.get(stream)
+        if handle is None:
+            handle = self.case._open_exclusive(self._path_for(stream))
+            self._handles[stream] = handle
+            self._digests[stream] = hashlib.sha256()
+            self._sizes[stream] = 0
+        if data:
+            try:
+                handle.write(data)
+            except OSError as exc:
+                raise _write_error(self.case.root / self._path_for(stream), exc) from exc
+            self._digests[stream].update(data)
+            self._sizes[stream] += len(data)
+
+    def bytes_written(self) -> int:
+        """Total bytes kept so far across streams."""
+        return sum(self._sizes.values())
+
+    def finish(
+        self, outcome: Outcome, *, exit_code: int | None = None, error: str | None = None
+    ) -> RawRecord:
+        """Close the streams and write the request record; returns it."""
+        if self.record is not None:
+            return self.record
+        if "stdout" not in self._handles and outcome is Outcome.OK and self.channel.startswith("adb-shell"):
+            self.write("stdout", b"")  # an empty answer is still an answer: keep it explicit
+        files: dict[str, str] = {}
+        hashes: dict[str, str] = {}
+        close_error: OSError | None = None
+        for stream, handle in self._handles.items():
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+            except OSError as exc:
+                close_error = close_error or exc
+            files[stream] = self._path_for(stream)
+            hashes[stream] = self._digests[stream].hexdigest()
+        self.record = RawRecord(
+            seq=self.seq,
+            name=self.name,
+            platform=self.case.meta.platform,
+            channel=self.channel,
+            request=self.request,
+            started_utc=self.started_utc,
+            finished_utc=iso_utc(),
+            outcome=outcome,
+            files=files,
+            exit_code=exit_code,
+            error=error,
+            attempt=self.attempt,
+            note=self.note,
+            subject=self.subject,
+        )
+        body = json.dumps({"format": "stalkerscan-record/1", **to_data(self.record)}, indent=1)
+        body_bytes = body.encode() + b"\n"
+        record_path = f"raw/{self.seq:04d}-{self.name}.request.json"
+        self.case._write_new(record_path, body_bytes)
+        recorded = {files[s]: {"sha256": hashes[s], "size": self._sizes[s]} for s in files}
+        recorded[record_path] = {"sha256": hashlib.sha256(body_bytes).hexdigest(), "size": len(body_bytes)}
+        self.case.custody.append(
+            "captured",
+            {"seq": self.seq, "artifact": self.name, "outcome": outcome.value, "files": recorded},
+        )
+        if close_error is not None:
+            raise _write_error(self.case.root / next(iter(files.values())), close_error)
+        return self.record
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.record is None:
+            if exc is None:
+                self.finish(Outcome.OK)
+            elif not isinstance(exc, CaseWriteError):
+                message = str(exc) or type(exc).__name__
+                self.finish(Outcome.INTERRUPTED, error=message)
+
+
+class CaseFolder:
+    """A case folder on disk; also an :class:`~stalkerscan.model.artifacts.EvidenceReader`."""
+
+    def __init__(self, root: Path, meta: CaseMeta) -> None:
+        self.root = root
+        self.meta = meta
+        self.custody = CustodyLog(root / "custody.log")
+        self._next_seq = 1 + max((r.seq for r in self._read_records()), default=0)
+        self._records_cache: list[RawRecord] | None = None
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def create(
+        cls,
+        path: Path | str,
+        *,
+        platform: str,
+        source: str = "usb",
+        case_id: str | None = None,
+        examiner: str | None = None,
+    ) -> CaseFolder:
+        """Create a new case folder. Refuses a folder that exists and is not empty."""
+        root = Path(path).expanduser()
+        if root.exists():
+            if not root.is_dir():
+                raise CaseExistsError(
+                    f"{root} exists and is not a folder.",
+                    "Choose a new folder name with --out: stalkerscan never overwrites anything.",
+                )
+            if any(root.iterdir()):
+                raise CaseExistsError(
+                    f"The folder {root} already exists and is not empty.",
+                    "Choose a new folder name with --out: stalkerscan never overwrites a case.",
+                )
+        try:
+            root.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+            os.chmod(root, _DIR_MODE)
+            for sub in ("raw", "apks"):
+                (root / sub).mkdir(mode=_DIR_MODE)
+        except OSError as exc:
+            raise _write_error(root, exc) from exc
+        meta = CaseMeta(
+            format=CASE_FORMAT,
+            platform=platform,
+            source=source,
+            case_id=case_id,
+            examiner=examiner,
+            tool_version=__version__,
+            host=socket.gethostname(),
+            started_utc=iso_utc(),
+        )
+        case = cls(root, meta)
+        body = (json.dumps(to_data(meta), indent=1) + "\n").encode()
+        case._write_new(CASE_FILE, body)
+        case.custody.append(
+            "case_opened",
+            {**to_data(meta), "files": {CASE_FILE: {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}}},
+        )
+        return case
+
+    @classmethod
+    def open(cls, path: Path | str) -> CaseFolder:
+        """Open an existing case folder."""
+        root = Path(path).expanduser()
+        meta_path = root / CASE_FILE
+        if not meta_path.is_file():
+            raise CaseNotFoundError(
+                f"{root} is not a stalkerscan case folder (no {CASE_FILE}).",
+                "Give the folder that `stalkerscan scan --out` created.",
+            )
+        try:
+            data = json.loads(meta_path.read_bytes())
+            meta = from_data(CaseMeta, {k: v for k, v in data.items()})
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CaseNotFoundError(
+                f"{meta_path} cannot be read: {exc}.",
+                "The case folder may be damaged; run `stalkerscan verify` on it.",
+            ) from exc
+        return cls(root, meta)
+
+    # ------------------------------------------------------------------ writing
+    def _resolve(self, relpath: str) -> Path:
+        parts = Path(relpath).parts
+        if Path(relpath).is_absolute() or ".." in parts:
+            raise CaseWriteError(f"Refusing to write outside the case folder: {relpath!r}")
+        return self.root / relpath
+
+    def _open_exclusive(self, relpath: str) -> BinaryIO:
+        path = self._resolve(relpath)
+        try:
+            path.parent.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), _FILE_MODE)
+        except FileExistsError as exc:
+            raise CaseWriteError(f"{path} already exists; a case file is never overwritten.") from exc
+        except OSError as exc:
+            raise _write_error(path, exc) from exc
+        return os.fdopen(fd, "wb")
+
+    def _write_new(self, relpath: str, data: bytes) -> None:
+        handle = self._open_exclusive(relpath)
+        try:
+            with handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise _write_error(self.root / relpath, exc) from exc
+
+    def write_file(self, relpath: str, data: bytes, *, event: str = "file_written") -> ManifestEntry:
+        """Write a new derived file (inventory, findings, report); logged with its hash."""
+        self._write_new(relpath, data)
+        entry = ManifestEntry(relpath, hashlib.sha256(data).hexdigest(), len(data))
+        self.custody.append(event, {"path": relpath, "sha256": entry.sha256, "size": entry.size})
+        return entry
+
+    def begin_record(
+        self,
+        name: str,
+        *,
+        channel: str,
+        request: str,
+        subject: str | None = None,
+        attempt: int = 1,
+        note: str | None = None,
+        stream_paths: Mapping[str, str] | None = None,
+    ) -> RecordWriter:
+        """Start recording one request. Logged in custody before anything is sent."""
+        seq = self._next_seq
+        self._next_seq += 1
+        self._records_cache = None
+        self.custody.append(
+            "request", {"seq": seq, "artifact": name, "channel": channel, "request": request[:2000]}
+        )
+        return RecordWriter(
+            self, seq=seq, name=name, channel=channel, request=request, subject=subject,
+            attempt=attempt, note=note, stream_paths=stream_paths or {},
+        )
+
+    def apk_path(self, package: str, device_path: str, index: int) -> str:
+        """Where a pulled APK goes: ``apks/<package>/<file name>``, made safe."""
+        folder = safe_component(package, "package")
+        base = device_path.rsplit("/", 1)[-1]
+        if not base.endswith(".apk"):
+            base = f"file-{index}.apk"
+        name = safe_component(base, f"apk-{index}")
+        candidate = f"apks/{folder}/{name}"
+        if (self.root / candidate).exists():
+            candidate = f"apks/{folder}/{index}-{name}"
+        return candidate
+
+    # ------------------------------------------------------------------ sealing
+    def is_sealed(self) -> bool:
+        """True once the acquisition manifest exists."""
+        return (self.root / manifest_mod.FILE_NAME).exists()
+
+    def seal(self, *, complete: bool, reason: str | None, facts: Mapping[str, Any]) -> Manifest:
+        """End the acquisition: write ``acquisition.json`` and ``manifest.json``."""
+        acquisition = {
+            "format": "stalkerscan-acquisition/1",
+            "complete": complete,
+            "incomplete_reason": reason,
+            "finished_utc": iso_utc(),
+            **to_data(dict(facts)),
+        }
+        self._write_new(ACQUISITION_FILE, (json.dumps(acquisition, indent=1) + "\n").encode())
+        files = [p for p in self._all_files() if not p.startswith(f"{ANALYSES_DIR}/")
+                 and p not in (manifest_mod.FILE_NAME, "custody.log")]
+        state = self.custody.state()
+        manifest = Manifest(
+            scope="case",
+            created_utc=iso_utc(),
+            files=hash_files(self.root, files),
+            custody_lines=state.lines,
+            custody_head=state.head,
+        )
+        raw = manifest.to_bytes()
+        self._write_new(manifest_mod.FILE_NAME, raw)
+        self.custody.append(
+            "scan_finished" if complete else "scan_interrupted",
+            {"complete": complete, "reason": reason, "manifest_sha256": hashlib.sha256(raw).hexdigest(),
+             "files": len(manifest.files)},
+        )
+        return manifest
+
+    def acquisition(self) -> dict[str, Any] | None:
+        """The content of ``acquisition.json``, or None for an unsealed case."""
+        path = self.root / ACQUISITION_FILE
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_bytes())
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def new_analysis(self) -> AnalysisFolder:
+        """A fresh ``analyses/<stamp>/`` folder for a later re-analysis or re-render."""
+        for _ in range(5):
+            rel = f"{ANALYSES_DIR}/{stamp_for_path()}"
+            try:
+                (self.root / ANALYSES_DIR).mkdir(mode=_DIR_MODE, exist_ok=True)
+                (self.root / rel).mkdir(mode=_DIR_MODE)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise _write_error(self.root / rel, exc) from exc
+            return AnalysisFolder(self, rel)
+        raise CaseWriteError("Could not create a new analysis folder (name clash).")
+
+    # ------------------------------------------------------------------ reading
+    def _all_files(self) -> list[str]:
+        result = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames.sort()
+            for filename in sorted(filenames):
+                full = Path(dirpath) / filename
+                result.append(full.relative_to(self.root).as_posix())
+        return result
+
+    def files(self) -> list[str]:
+        """Every file in the case folder, relative, sorted."""
+        return self._all_files()
+
+    def _read_records(self) -> list[RawRecord]:
+        raw_dir = self.root / "raw"
+        records = []
+        if raw_dir.is_dir():
+            for path in sorted(raw_dir.glob("*.request.json")):
+                try:
+                    data = json.loads(path.read_bytes())
+                    data.pop("format", None)
+                    records.append(from_data(RawRecord, data))
+                except (ValueError, TypeError, KeyError):
+                    continue  # verify reports damaged records; analysis skips them
+        records.sort(key=lambda r: r.seq)
+        return records
+
+    def records(self) -> list[RawRecord]:
+        """Every request record, in sequence order."""
+        if self._records_cache is None:
+            self._records_cache = self._read_records()
+        return self._records_cache
+
+    def read(self, record: RawRecord, stream: str = "stdout") -> bytes:
+        """The bytes of one stream of a record (``b""`` when absent)."""
+        rel = record.files.get(stream)
+        if not rel:
+            return b""
+        try:
+            return self._resolve(rel).read_bytes()
+        except (OSError, CaseWriteError):
+            return b""
+
+    def iter_derived(self, name: str) -> Iterator[Path]:
+        """Every copy of a derived file (``inventory.json``...), oldest analysis first."""
+        top = self.root / name
+        if top.is_file():
+            yield top
+        analyses = self.root / ANALYSES_DIR
+        if analyses.is_dir():
+            for folder in sorted(p for p in analyses.iterdir() if p.is_dir()):
+                if (folder / name).is_file():
+                    yield folder / name
+
+    def latest_derived(self, name: str) -> Path | None:
+        """The newest copy of a derived file, or None."""
+        found = list(self.iter_derived(name))
+        return found[-1] if found else None
+
+
+class AnalysisFolder:
+    """``analyses/<stamp>/``: outputs of one later analysis, sealed with their own manifest."""
+
+    def __init__(self, case: CaseFolder, rel: str) -> None:
+        self.case = case
+        self.rel = rel
+        self._written: list[str] = []
+
+    @property
+    def path(self) -> Path:
+        """Absolute path of the folder."""
+        return self.case.root / self.rel
+
+    def write_file(self, name: str, data: bytes) -> ManifestEntry:
+        """Write one output file into this analysis folder."""
+        rel = f"{self.rel}/{name}"
+        entry = self.case.write_file(rel, data)
+        self._written.append(rel)
+        return entry
+
+    def seal(self, event: str, details: Mapping[str, Any]) -> Manifest:
+        """Write this analysis's manifest and log it with its hash."""
+        state = self.case.custody.state()
+        manifest = Manifest(
+            scope=self.rel,
+            created_utc=iso_utc(),
+            files=hash_files(self.case.root, self._written),
+            custody_lines=state.lines,
+            custody_head=state.head,
+        )
+        raw = manifest.to_bytes()
+        rel = f"{self.rel}/{manifest_mod.FILE_NAME}"
+        self.case._write_new(rel, raw)
+        self.case.custody.append(
+            event, {**dict(details), "manifest": rel, "manifest_sha256": hashlib.sha256(raw).hexdigest()}
+        )
+        return manifest
