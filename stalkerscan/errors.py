@@ -29,6 +29,12 @@ class StalkerscanError(Exception):
         return self.message if not self.advice else f"{self.message}\n{self.advice}"
 
 
+class UsageError(StalkerscanError):
+    """The command was given something it cannot use (a bad option, variable or path)."""
+
+    exit_code = EXIT_USAGE
+
+
 # --------------------------------------------------------------------------- devices
 class DeviceError(StalkerscanError):
     """Anything that went wrong talking to a phone."""
@@ -70,6 +76,10 @@ class DeviceTimeoutError(DeviceError):
 
 class ProtocolError(DeviceError):
     """The phone or the adb server answered something we could not understand."""
+
+
+class FileRefusedError(DeviceError):
+    """The phone refused to send one file (or it was over the size limit); the scan goes on."""
 
 
 class AdbMissingError(DeviceError):

@@ -65,7 +65,7 @@ def safe_component(text: str, fallback_prefix: str) -> str:
     characters or thousands of bytes; only names matching a strict pattern are used as they
     are, anything else becomes ``<fallback_prefix>-<sha256 prefix>``.
     """
-    if _SAFE_NAME.match(text) and ".." not in text:
+    if _SAFE_NAME.fullmatch(text) and ".." not in text:
         return text
     digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return f"{fallback_prefix}-{digest}"

@@ -1,0 +1,1 @@
+"""Acquisition: reading phones through one read-only choke point per platform."""

@@ -1,0 +1,1 @@
+"""Android acquisition over the adb server (pure-python-adb, wrapped)."""
