@@ -1,0 +1,1 @@
+"""Public test keys for simulated APK signing (data only; see README.md)."""
