@@ -1,0 +1,1 @@
+"""The stalkerscan command line (installed as ``stalkerscan.cli``)."""

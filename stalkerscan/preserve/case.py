@@ -382,8 +382,8 @@ class CaseFolder:
         """True once the acquisition manifest exists."""
         return (self.root / manifest_mod.FILE_NAME).exists()
 
-    def seal(self, *, complete: bool, reason: str | None, facts: Mapping[str, Any]) -> Manifest:
-        """End the acquisition: write ``acquisition.json`` and ``manifest.json``."""
+    def close_acquisition(self, *, complete: bool, reason: str | None, facts: Mapping[str, Any]) -> None:
+        """Record how the acquisition ended in ``acquisition.json`` (written once)."""
         acquisition = {
             "format": "stalkerscan-acquisition/1",
             "complete": complete,
@@ -391,7 +391,13 @@ class CaseFolder:
             "finished_utc": iso_utc(),
             **to_data(dict(facts)),
         }
-        self._write_new(ACQUISITION_FILE, (json.dumps(acquisition, indent=1) + "\n").encode())
+        self.write_file(ACQUISITION_FILE, (json.dumps(acquisition, indent=1) + "\n").encode(),
+                        event="acquisition_closed")
+
+    def seal(self) -> Manifest:
+        """Write ``manifest.json`` over every file so far; the case's evidence is then fixed."""
+        acquisition = self.acquisition() or {}
+        complete = bool(acquisition.get("complete"))
         files = [p for p in self._all_files() if not p.startswith(f"{ANALYSES_DIR}/")
                  and p not in (manifest_mod.FILE_NAME, "custody.log")]
         state = self.custody.state()
@@ -406,8 +412,8 @@ class CaseFolder:
         self._write_new(manifest_mod.FILE_NAME, raw)
         self.custody.append(
             "scan_finished" if complete else "scan_interrupted",
-            {"complete": complete, "reason": reason, "manifest_sha256": hashlib.sha256(raw).hexdigest(),
-             "files": len(manifest.files)},
+            {"complete": complete, "reason": acquisition.get("incomplete_reason"),
+             "manifest_sha256": hashlib.sha256(raw).hexdigest(), "files": len(manifest.files)},
         )
         return manifest
 

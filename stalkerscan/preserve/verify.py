@@ -90,7 +90,7 @@ def verify_case(path: Path | str) -> VerifyReport:
             for rel, info in dict(details.get("files") or {}).items():
                 if isinstance(info, dict):
                     expected[str(rel)] = (str(info.get("sha256")), int(info.get("size", -1)))
-        elif entry.event == "file_written" and "path" in details:
+        elif "path" in details and "sha256" in details:
             expected[str(details["path"])] = (str(details.get("sha256")), int(details.get("size", -1)))
         if "manifest_sha256" in details:
             rel = str(details.get("manifest") or manifest_mod.FILE_NAME)

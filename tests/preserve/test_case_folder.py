@@ -25,7 +25,8 @@ def make_case(tmp_path, *, seal=True):
         rec.finish(Outcome.OK, exit_code=0)
     case.write_file("inventory.json", b"{}\n")
     if seal:
-        case.seal(complete=True, reason=None, facts={"serial": "X"})
+        case.close_acquisition(complete=True, reason=None, facts={"serial": "X"})
+        case.seal()
     return case
 
 
@@ -90,7 +91,8 @@ def test_interrupted_record_keeps_partial_bytes(tmp_path):
     assert record.outcome is Outcome.INTERRUPTED
     assert record.error == "cable pulled"
     assert case.read(record) == b"Packages:\n  Package [x"
-    case.seal(complete=False, reason="cable pulled", facts={})
+    case.close_acquisition(complete=False, reason="cable pulled", facts={})
+    case.seal()
     assert verify_case(case.root).ok
 
 

@@ -1,0 +1,94 @@
+"""Printing for the command line: rich consoles, errors with advice, progress."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from stalkerscan.errors import EXIT_INCOMPLETE, EXIT_USAGE, StalkerscanError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def safe(text: object) -> str:
+    """Device or file text made safe for rich markup and the terminal (no control characters)."""
+    cleaned = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in str(text))
+    return escape(cleaned)
+
+
+def print_error(error: StalkerscanError) -> None:
+    """An error: what happened, then what to do."""
+    err.print(f"[bold red]Error:[/] {safe(error.message)}")
+    if error.advice:
+        err.print(f"[yellow]What to do:[/] {safe(error.advice)}")
+
+
+def handle_errors(func: F) -> F:
+    """Turn stalkerscan errors into a clear message and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StalkerscanError as error:
+            print_error(error)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            err.print("[yellow]Stopped (Ctrl-C).[/] Anything already saved in the case folder is kept.")
+            sys.exit(EXIT_INCOMPLETE)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except OSError as error:
+            err.print(f"[bold red]Error:[/] {safe(error)}")
+            sys.exit(EXIT_USAGE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class RichProgress:
+    """Acquisition progress as a rich progress bar (plain lines when not on a terminal)."""
+
+    def __init__(self, console: Console = err) -> None:
+        self.console = console
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        self.done()
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=self.console, transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("Starting", total=total)
+
+    def step(self, description: str) -> None:
+        if self._progress is None:
+            self.console.print(safe(description))
+            return
+        task = self._progress.tasks[0]
+        if task.description != "Starting":
+            self._progress.advance(self._task)
+        self._progress.update(self._task, description=safe(description))
+        if not self.console.is_terminal:
+            self.console.print(safe(description))
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"[yellow]Note:[/] {safe(message)}")
+
+    def done(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

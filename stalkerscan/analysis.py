@@ -1,0 +1,194 @@
+"""Analysis: preserved evidence in, inventory + findings + verdict out. Never touches a phone.
+
+This is the thin orchestration of parse -> match -> rules -> verdict over an
+:class:`~stalkerscan.model.artifacts.EvidenceReader` (a case folder), used the same way by
+``scan`` (right after acquisition) and by ``analyze`` (any time later, offline, with newer
+signatures).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from stalkerscan.model.android import AndroidInventory, ApkFile, InstallSource
+from stalkerscan.model.artifacts import AndroidArtifact, Outcome
+from stalkerscan.model.case import (
+    AnalysisResult,
+    CaseInfo,
+    CustodyEntry,
+    ManifestEntry,
+    SignatureSetInfo,
+)
+from stalkerscan.model.common import ParseProblem
+from stalkerscan.model.findings import Finding, SignatureMatch
+from stalkerscan.model.ios import IosInventory
+from stalkerscan.preserve import manifest as manifest_mod
+from stalkerscan.preserve.case import CaseFolder
+from stalkerscan.preserve.clock import iso_utc
+from stalkerscan.preserve.manifest import Manifest
+from stalkerscan.signatures.runtime import SignatureSet
+
+SIDELOADED = frozenset({
+    InstallSource.ADB, InstallSource.BROWSER, InstallSource.PACKAGE_INSTALLER,
+    InstallSource.OTHER_APP, InstallSource.UNKNOWN,
+})
+
+
+# --------------------------------------------------------------------------- inventories
+def inspect_pulled_apks(case: CaseFolder) -> dict[str, list[ApkFile]]:
+    """Inspect every APK pulled into the case: hashes, certificates, problems."""
+    from stalkerscan.apk.analyze import inspect_apk
+
+    by_package: dict[str, list[ApkFile]] = defaultdict(list)
+    for record in case.records():
+        if record.name != AndroidArtifact.APK.value or "data" not in record.files:
+            continue
+        if record.outcome is not Outcome.OK:
+            continue
+        rel = record.files["data"]
+        device_path = record.request.removeprefix("RECV ").strip()
+        apk = inspect_apk(case.root / rel, device_path=device_path, case_path=rel)
+        by_package[record.subject or "?"].append(apk)
+    return dict(by_package)
+
+
+def build_inventory(case: CaseFolder) -> AndroidInventory | IosInventory:
+    """Parse a case's preserved evidence into an inventory."""
+    if case.meta.platform == "android":
+        from stalkerscan.parse.android.inventory import build_android_inventory
+
+        acquisition = case.acquisition() or {}
+        return build_android_inventory(
+            case, apks=inspect_pulled_apks(case), serial=acquisition.get("device_serial")
+        )
+    from stalkerscan.parse.ios.inventory import build_ios_inventory
+
+    return build_ios_inventory(case)
+
+
+# --------------------------------------------------------------------------- matching
+def match_inventory(inventory: AndroidInventory | IosInventory, signatures: SignatureSet) -> list[SignatureMatch]:
+    """Every signature match for an inventory."""
+    return signatures.match(inventory)
+
+
+def evaluate_findings(
+    inventory: AndroidInventory | IosInventory, matches: Sequence[SignatureMatch], analysed_on: date
+) -> tuple[Finding, ...]:
+    """Behavioural rules plus signature findings, most severe first."""
+    from stalkerscan.rules import evaluate
+
+    return evaluate(inventory, matches, analysed_on=analysed_on)
+
+
+def apks_worth_pulling(case: CaseFolder, policy: str, signatures: SignatureSet) -> list[str]:
+    """Which packages to pull APKs for, judged from what was already preserved.
+
+    ``none``: nothing; ``all``: every non-system app; ``sideloaded``: apps not from a store;
+    ``flagged``: apps named by a finding; ``default``: flagged + sideloaded.
+    """
+    if policy == "none":
+        return []
+    inventory = build_inventory(case)
+    assert isinstance(inventory, AndroidInventory)
+    chosen: list[str] = []
+    if policy == "all":
+        chosen = [a.package for a in inventory.apps if not a.system]
+    if policy in ("sideloaded", "default"):
+        chosen += [a.package for a in inventory.apps if not a.system and a.install_source in SIDELOADED]
+    if policy in ("flagged", "default"):
+        matches = match_inventory(inventory, signatures)
+        findings = evaluate_findings(inventory, matches, date.today())
+        installed = {a.package for a in inventory.apps}
+        chosen += [f.subject for f in findings if f.subject in installed]
+    seen: set[str] = set()
+    return [p for p in chosen if not (p in seen or seen.add(p))]
+
+
+# --------------------------------------------------------------------------- case facts
+def case_info(case: CaseFolder) -> CaseInfo:
+    """Who / what / when, from ``case.json`` and ``acquisition.json``."""
+    meta = case.meta
+    acquisition = case.acquisition()
+    complete = bool(acquisition and acquisition.get("complete"))
+    if acquisition is None:
+        reason = ("The scan stopped without closing the case (the program was ended or the "
+                  "computer lost power). Everything saved before that is kept.")
+    else:
+        reason = acquisition.get("incomplete_reason")
+    acq = acquisition or {}
+    return CaseInfo(
+        case_id=meta.case_id,
+        examiner=meta.examiner,
+        platform=meta.platform,
+        tool_version=meta.tool_version,
+        host=meta.host,
+        started_utc=meta.started_utc,
+        finished_utc=acq.get("finished_utc"),
+        complete=complete,
+        incomplete_reason=None if complete else reason,
+        device_serial=acq.get("device_serial"),
+        device_model=acq.get("device_model"),
+        clock_drift_start_s=acq.get("clock_drift_start_s"),
+        clock_drift_end_s=acq.get("clock_drift_end_s"),
+        source=meta.source,
+    )
+
+
+def evidence_entries(case: CaseFolder) -> tuple[ManifestEntry, ...]:
+    """Every evidence file with its hash: from the manifest when sealed, else the custody log."""
+    manifest_path = case.root / manifest_mod.FILE_NAME
+    if manifest_path.is_file():
+        try:
+            return Manifest.from_bytes(manifest_path.read_bytes()).files
+        except (ValueError, KeyError, TypeError):
+            pass
+    entries: dict[str, ManifestEntry] = {}
+    for entry in case.custody.entries():
+        if entry.event in ("captured", "case_opened"):
+            for rel, info in dict(entry.details.get("files") or {}).items():
+                if isinstance(info, dict):
+                    entries[rel] = ManifestEntry(rel, str(info.get("sha256")), int(info.get("size", 0)))
+    return tuple(entries[k] for k in sorted(entries))
+
+
+def analyse(
+    case: CaseFolder, signatures: SignatureSet, *, analysed_on: date | None = None
+) -> AnalysisResult:
+    """Parse, match and judge one case folder's preserved evidence."""
+    inventory = build_inventory(case)
+    matches = match_inventory(inventory, signatures)
+    findings = evaluate_findings(inventory, matches, analysed_on or date.today())
+    info = case_info(case)
+    signature_info: SignatureSetInfo = signatures.info()
+    from stalkerscan.report.verdict import compute_verdict
+
+    verdict = compute_verdict(findings, inventory, signature_info, complete=info.complete)
+    custody: tuple[CustodyEntry, ...] = tuple(case.custody.entries())
+    return AnalysisResult(
+        info=info,
+        inventory=inventory,
+        findings=findings,
+        verdict=verdict,
+        signatures=signature_info,
+        manifest=evidence_entries(case),
+        custody=custody,
+        analysed_utc=iso_utc(),
+    )
+
+
+def problems_summary(problems: Sequence[ParseProblem]) -> str:
+    """How many parse problems, by source, in one line."""
+    counts: dict[str, int] = defaultdict(int)
+    for problem in problems:
+        counts[problem.source] += 1
+    return ", ".join(f"{source}: {n}" for source, n in sorted(counts.items()))
+
+
+def load_json(path: Path) -> object:
+    """Read a JSON file written by stalkerscan."""
+    return json.loads(path.read_bytes())

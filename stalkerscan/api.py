@@ -1,0 +1,282 @@
+"""The Python API: ``scan``, ``analyze``, ``report``, ``verify`` and the :class:`Case` they return.
+
+Each is a thin orchestration of the stages (acquire -> preserve -> parse -> match -> report);
+the command line is a thin layer over these. See docs/api.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from stalkerscan import errors
+from stalkerscan.acquire.progress import NullProgress, Progress
+from stalkerscan.analysis import analyse, apks_worth_pulling
+from stalkerscan.errors import CaseExistsError, DeviceError, StalkerscanError, UsageError
+from stalkerscan.model.case import AnalysisResult, VerdictLevel
+from stalkerscan.outputs import FORMATS, analysis_files, rendered_reports
+from stalkerscan.preserve.case import CaseFolder
+from stalkerscan.preserve.verify import VerifyReport, verify_case
+from stalkerscan.signatures.runtime import SignatureSet, load_signature_set
+
+log = logging.getLogger(__name__)
+
+PULL_POLICIES = ("none", "flagged", "sideloaded", "all", "default")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case folder and its latest analysis."""
+
+    path: Path
+    """The case folder."""
+
+    result: AnalysisResult | None
+    """The analysis (None when analysis itself failed; the evidence is still kept)."""
+
+    analysis_dir: Path
+    """Where this analysis's outputs are: the case folder itself for the first analysis,
+    else ``analyses/<stamp>/``."""
+
+    error: StalkerscanError | None = None
+    """What stopped the acquisition early, if anything."""
+
+    @property
+    def complete(self) -> bool:
+        """True when the acquisition finished."""
+        return bool(self.result and self.result.info.complete)
+
+    @property
+    def exit_code(self) -> int:
+        """The documented exit code: 0 nothing found, 1 findings, 4 incomplete."""
+        if self.result is None or not self.result.info.complete:
+            return errors.EXIT_INCOMPLETE
+        if self.result.verdict.level is VerdictLevel.NOTHING_FOUND:
+            return errors.EXIT_NOTHING_FOUND
+        return errors.EXIT_FINDINGS
+
+    @property
+    def report_html(self) -> Path:
+        """The HTML report of this analysis."""
+        return self.analysis_dir / "report.html"
+
+
+def ensure_new_case_dir(out: Path | str) -> Path:
+    """Refuse early (before touching a phone) an output folder that exists and is not empty."""
+    path = Path(out).expanduser()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise CaseExistsError(
+            f"The folder {path} already exists and is not empty.",
+            "Choose a new folder name with --out: stalkerscan never overwrites a case.",
+        )
+    return path
+
+
+def _signatures(signatures: SignatureSet | Sequence[str | Path] | None) -> SignatureSet:
+    if isinstance(signatures, SignatureSet):
+        return signatures
+    return load_signature_set(extra=[Path(p) for p in (signatures or ())])
+
+
+def _first_analysis(case: CaseFolder, sigs: SignatureSet, *, locale: str, formats: Sequence[str]) -> AnalysisResult | None:
+    """Analyse right after acquisition; a failure here never costs the evidence."""
+    try:
+        result = analyse(case, sigs)
+        for name, data in analysis_files(result, locale=locale, formats=formats).items():
+            case.write_file(name, data)
+        case.custody.append("analysed", {"signatures": result.signatures.description,
+                                         "verdict": result.verdict.level.value,
+                                         "findings": len(result.findings)})
+        return result
+    except errors.CaseWriteError:
+        raise
+    except Exception as exc:  # a parser or report bug must not lose a survivor's evidence
+        log.exception("analysis failed")
+        case.custody.append("analysis_failed", {"error": f"{type(exc).__name__}: {exc}"})
+        return None
+
+
+def scan(
+    out: Path | str,
+    *,
+    platform: str | None = None,
+    serial: str | None = None,
+    adb_host: str | None = None,
+    adb_port: int | None = None,
+    usbmux_address: str | None = None,
+    examiner: str | None = None,
+    case_id: str | None = None,
+    pull_apks: str = "default",
+    signatures: SignatureSet | Sequence[str | Path] | None = None,
+    locale: str = "en",
+    formats: Sequence[str] = FORMATS,
+    wait_seconds: float = 60.0,
+    request_timeout: float = 300.0,
+    progress: Progress | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Case:
+    """Scan a phone over USB into a new case folder ``out`` and analyse it.
+
+    Raises a :class:`~stalkerscan.errors.DeviceError` when no phone can be read at all (no
+    case folder is created then). Once reading has started, faults end the acquisition early
+    but still return a :class:`Case`, marked incomplete, with everything read kept.
+    """
+    if pull_apks not in PULL_POLICIES:
+        raise UsageError(f"--pull-apks must be one of {', '.join(PULL_POLICIES)}.")
+    out_path = ensure_new_case_dir(out)
+    sigs = _signatures(signatures)
+    progress = progress or NullProgress()
+    chosen = platform or _detect_platform(serial, adb_host, adb_port, usbmux_address)
+    if chosen == "android":
+        return _scan_android(
+            out_path, serial=serial, adb_host=adb_host, adb_port=adb_port, examiner=examiner,
+            case_id=case_id, pull_apks=pull_apks, sigs=sigs, locale=locale, formats=formats,
+            wait_seconds=wait_seconds, request_timeout=request_timeout, progress=progress, on_wait=on_wait,
+        )
+    if chosen == "ios":
+        from stalkerscan.acquire.ios.scan import scan_iphone
+
+        return scan_iphone(
+            out_path, udid=serial, usbmux_address=usbmux_address, examiner=examiner, case_id=case_id,
+            sigs=sigs, locale=locale, formats=formats, progress=progress, on_wait=on_wait,
+            wait_seconds=wait_seconds, first_analysis=_first_analysis,
+        )
+    raise UsageError(f"Unknown platform {chosen!r}: use android or ios.")
+
+
+def _detect_platform(serial: str | None, adb_host: str | None, adb_port: int | None,
+                     usbmux_address: str | None) -> str:
+    """android or ios, from which kind of phone is connected."""
+    from stalkerscan.devices import list_phones
+
+    phones = [p for p in list_phones(adb_host=adb_host, adb_port=adb_port, usbmux_address=usbmux_address)
+              if serial is None or p.serial == serial]
+    platforms = {p.platform for p in phones}
+    if len(platforms) == 1:
+        return platforms.pop()
+    if not phones:
+        raise errors.NoDeviceError(
+            "No phone is connected." if serial is None else f"No phone with serial {serial} is connected.",
+            "Connect the phone with a USB cable that carries data and unlock it. Android phones "
+            "need USB debugging on; iPhones need you to tap Trust. See `stalkerscan devices`.",
+        )
+    raise errors.MultipleDevicesError(
+        "Both an Android phone and an iPhone are connected.",
+        "Unplug one, or say which to scan with --platform android or --platform ios.",
+    )
+
+
+def _scan_android(
+    out: Path, *, serial: str | None, adb_host: str | None, adb_port: int | None, examiner: str | None,
+    case_id: str | None, pull_apks: str, sigs: SignatureSet, locale: str, formats: Sequence[str],
+    wait_seconds: float, request_timeout: float, progress: Progress, on_wait: Callable[[str], None] | None,
+) -> Case:
+    from stalkerscan.acquire.android.acquirer import AndroidAcquirer
+    from stalkerscan.acquire.android.server import connect_to_server, resolve_server_address
+    from stalkerscan.acquire.android.session import choose_phone, guidance, open_channel
+
+    address = resolve_server_address(adb_host, adb_port)
+    client = connect_to_server(address, timeout=min(request_timeout, 30.0))
+    phone = choose_phone(
+        client, serial, wait_seconds=wait_seconds,
+        on_wait=(lambda entry: on_wait(guidance(entry.state))) if on_wait else None,
+    )
+    case = CaseFolder.create(out, platform="android", case_id=case_id, examiner=examiner)
+    case.custody.append("device_identified", {
+        "platform": "android", "serial": phone.entry.serial, "model": phone.entry.model,
+        "product": phone.entry.product, "device": phone.entry.device,
+        "features": sorted(phone.features), "adb_server": f"{address.host}:{address.port}",
+        "signatures": sigs.info().description,
+    })
+    channel = open_channel(client, phone, request_timeout=request_timeout)
+    acquirer = AndroidAcquirer(channel, case, progress=progress)
+    result = acquirer.acquire(choose_apks=lambda c: apks_worth_pulling(c, pull_apks, sigs))
+    facts = {
+        "device_serial": phone.entry.serial,
+        "device_model": phone.entry.model,
+        "shell_requests": result.shell_requests,
+        "pull_requests": result.pull_requests,
+        "bytes_read": result.bytes_read,
+        "clock_drift_start_s": result.clock_drift_start_s,
+        "clock_drift_end_s": result.clock_drift_end_s,
+        "failed_artifacts": list(result.failed_artifacts),
+        "apk_policy": pull_apks,
+        "signatures": sigs.info().description,
+    }
+    try:
+        case.close_acquisition(complete=result.complete, reason=result.reason, facts=facts)
+        analysis = _first_analysis(case, sigs, locale=locale, formats=formats)
+    finally:
+        _seal_quietly(case)
+    return Case(case.root, analysis, case.root, error=result.error)
+
+
+def _seal_quietly(case: CaseFolder) -> None:
+    """Seal the case; if even that fails (disk full), the custody log still vouches for it."""
+    try:
+        case.seal()
+    except errors.CaseWriteError:
+        log.exception("could not seal case %s", case.root)
+
+
+def analyze(
+    case_dir: Path | str,
+    *,
+    signatures: SignatureSet | Sequence[str | Path] | None = None,
+    locale: str = "en",
+    formats: Sequence[str] = FORMATS,
+    analysed_on: date | None = None,
+) -> Case:
+    """Re-parse and re-match a case from ``raw/`` alone, with the current signatures.
+
+    Writes into a new ``analyses/<stamp>/`` folder with its own manifest; earlier evidence and
+    analyses are never changed. A case whose acquisition never closed (crash, power loss) is
+    first closed as incomplete and sealed.
+    """
+    case = CaseFolder.open(case_dir)
+    sigs = _signatures(signatures)
+    if case.acquisition() is None:
+        case.close_acquisition(
+            complete=False,
+            reason="The scan stopped without closing the case (the program was ended or the "
+                   "computer lost power). Everything saved before that is kept.",
+            facts={"closed_by": "analyze"},
+        )
+    if not case.is_sealed():
+        case.seal()
+    result = analyse(case, sigs, analysed_on=analysed_on)
+    folder = case.new_analysis()
+    for name, data in analysis_files(result, locale=locale, formats=formats).items():
+        folder.write_file(name, data)
+    folder.seal("analysed", {"signatures": result.signatures.description,
+                             "verdict": result.verdict.level.value, "findings": len(result.findings)})
+    return Case(case.root, result, folder.path)
+
+
+def report(case_dir: Path | str, *, formats: Sequence[str] = ("html",), locale: str = "en") -> list[Path]:
+    """Re-render reports of the latest analysis (re-analysing with the case's own findings).
+
+    Writes into a new ``analyses/<stamp>/`` folder and logs it; returns the files written.
+    """
+    from stalkerscan.stored import load_analysis_result
+
+    case = CaseFolder.open(case_dir)
+    result = load_analysis_result(case)
+    folder = case.new_analysis()
+    written = []
+    for name, data in rendered_reports(result, locale=locale, formats=formats).items():
+        folder.write_file(name, data)
+        written.append(folder.path / name)
+    folder.seal("report_rendered", {"formats": list(formats), "locale": locale})
+    return written
+
+
+def verify(case_dir: Path | str) -> VerifyReport:
+    """Re-hash every file of a case against its manifests and custody log (reads only)."""
+    return verify_case(case_dir)
+
+
+__all__ = ["Case", "DeviceError", "analyze", "report", "scan", "verify"]

@@ -1,0 +1,59 @@
+"""Reading back an analysis stored in a case folder (to re-render a report without re-analysing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from stalkerscan.errors import CaseNotFoundError
+from stalkerscan.model.android import AndroidInventory
+from stalkerscan.model.case import AnalysisResult, SignatureSetInfo, Verdict
+from stalkerscan.model.findings import Finding
+from stalkerscan.model.ios import IosInventory
+from stalkerscan.model.serialize import from_data
+from stalkerscan.preserve.case import ANALYSES_DIR, CaseFolder
+
+
+def latest_analysis_dir(case: CaseFolder) -> Path:
+    """The newest folder holding both ``inventory.json`` and ``findings.json``."""
+    candidates = [case.root]
+    analyses = case.root / ANALYSES_DIR
+    if analyses.is_dir():
+        candidates += sorted(p for p in analyses.iterdir() if p.is_dir())
+    usable = [c for c in candidates if (c / "inventory.json").is_file() and (c / "findings.json").is_file()]
+    if not usable:
+        raise CaseNotFoundError(
+            f"{case.root} holds no analysis yet.",
+            "Run `stalkerscan analyze` on it first.",
+        )
+    return usable[-1]
+
+
+def load_inventory(case_dir: Path | str) -> AndroidInventory | IosInventory:
+    """The inventory of a case's latest analysis."""
+    case = CaseFolder.open(case_dir)
+    return _inventory(latest_analysis_dir(case) / "inventory.json")
+
+
+def _inventory(path: Path) -> AndroidInventory | IosInventory:
+    data = json.loads(path.read_bytes())
+    kind = AndroidInventory if data.get("platform") == "android" else IosInventory
+    return from_data(kind, data["inventory"])
+
+
+def load_analysis_result(case: CaseFolder) -> AnalysisResult:
+    """The latest stored analysis, with the case facts, evidence list and custody log as now."""
+    from stalkerscan.analysis import case_info, evidence_entries
+
+    folder = latest_analysis_dir(case)
+    findings = json.loads((folder / "findings.json").read_bytes())
+    return AnalysisResult(
+        info=case_info(case),
+        inventory=_inventory(folder / "inventory.json"),
+        findings=from_data(tuple[Finding, ...], findings["findings"]),
+        verdict=from_data(Verdict, findings["verdict"]),
+        signatures=from_data(SignatureSetInfo, findings["signatures"]),
+        manifest=evidence_entries(case),
+        custody=tuple(case.custody.entries()),
+        analysed_utc=str(findings.get("analysed_utc", "")),
+    )
