@@ -1,0 +1,1 @@
+"""Matchers over an inventory: the indicator index (signatures) and YARA."""

@@ -1,0 +1,1 @@
+"""Signature families: format, loader and lint, feed importers, updates."""
