@@ -471,6 +471,28 @@ class SafeArchive:
             return stop(f"Could not be unpacked (corrupt or truncated): {exc}.")
         return EntryRead(entry, b"".join(chunks), tuple(notes))
 
+    def peek(self, entry: ArchiveEntry, count: int = 8) -> bytes:
+        """The first ``count`` bytes of an entry (``b""`` when unreadable), e.g. to spot a DEX
+        file stored under another name. Reads at most ``count`` bytes unpacked."""
+        if (
+            self._zip is None
+            or not (0 <= entry.index < len(self._infos))
+            or entry.method not in _SUPPORTED_METHODS
+            or self._budget.seconds_left() <= 0
+        ):
+            return b""
+        info = self._infos[entry.index]
+        if info.flag_bits & 0x1:
+            info = copy.copy(info)
+            info.flag_bits &= ~0x1
+        try:
+            with self._zip.open(info) as handle:
+                return handle.read(max(0, count))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, struct.error,
+                NotImplementedError, RuntimeError, UnicodeDecodeError, OverflowError,
+                MemoryError):
+            return b""
+
     def iter_reads(
         self, predicate: Callable[[ArchiveEntry], bool], *, max_bytes: int | None = None
     ) -> Iterator[EntryRead]:

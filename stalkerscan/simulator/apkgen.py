@@ -478,11 +478,13 @@ def _utf16_key(text: str) -> bytes:
     return text.encode("utf-16-be", "surrogatepass")
 
 
-def build_dex(strings: Iterable[str]) -> bytes:
+def build_dex(strings: Iterable[str], *, code: bytes = b"") -> bytes:
     """A minimal, structurally valid DEX (version 035) whose string table holds ``strings``.
 
     The header carries the real file size, adler32 checksum and SHA-1 signature; the map
-    list describes the header, string ids and string data.
+    list describes the header, string ids and string data. ``code`` is raw bytes stored as
+    the file's *link data* (a section whose format the DEX spec leaves open), e.g. a bytecode
+    sequence a YARA hex rule looks for.
     """
     unique = sorted(set(strings), key=_utf16_key)
     header_size = 0x70
@@ -504,13 +506,15 @@ def build_dex(strings: Iterable[str]) -> bytes:
     data += struct.pack("<I", len(map_items))
     for type_code, count, offset in map_items:
         data += struct.pack("<HHII", type_code, 0, count, offset)
-    file_size = data_off + len(data)
+    data_size = len(data)
+    link_off = data_off + data_size if code else 0
+    file_size = data_off + data_size + len(code)
     header = bytearray(header_size)
     header[0:8] = b"dex\n035\x00"
     struct.pack_into(
         "<20I", header, 32,
         file_size, header_size, 0x12345678,
-        0, 0,  # link
+        len(code), link_off,
         map_off,
         len(unique), string_ids_off if unique else 0,
         0, 0,  # type_ids
@@ -518,9 +522,9 @@ def build_dex(strings: Iterable[str]) -> bytes:
         0, 0,  # field_ids
         0, 0,  # method_ids
         0, 0,  # class_defs
-        len(data), data_off,
+        data_size, data_off,
     )
-    body = bytes(header) + struct.pack(f"<{len(offsets)}I", *offsets) + bytes(data)
+    body = bytes(header) + struct.pack(f"<{len(offsets)}I", *offsets) + bytes(data) + code
     signature = hashlib.sha1(body[32:]).digest()  # noqa: S324 - the DEX format's own checksum
     body = body[:12] + signature + body[32:]
     checksum = zlib.adler32(body[12:]) & 0xFFFFFFFF
