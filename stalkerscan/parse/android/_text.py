@@ -1,0 +1,146 @@
+"""Shared helpers for the Android parsers: decoding, line splitting, problems."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from stalkerscan.model.common import ParseProblem, clean_excerpt
+
+# Android package names (PackageParser.validateName): dot-separated segments of letters,
+# digits and underscores. Tolerant on purpose: the platform's own ``android`` package has no
+# dot, and a parser should rather keep an odd name than drop an app.
+PACKAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
+
+NULL_WORDS = frozenset({"null", ""})
+"""How the phone prints a missing value."""
+
+
+def decode(data: bytes) -> str:
+    """Device bytes as text: UTF-8, undecodable bytes replaced, never an error."""
+    if isinstance(data, str):  # tolerate callers that already decoded
+        return data
+    return bytes(data).decode("utf-8", errors="replace")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split on ``\\n`` only, carriage returns stripped (legacy shells send CRLF).
+
+    Splitting on ``\\n`` alone keeps line numbers equal to those an editor shows for the
+    preserved file; ``str.splitlines`` would also split on form feeds and other separators.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def numbered(text: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` pairs, 1-based by default."""
+    for offset, line in enumerate(split_lines(text)):
+        yield first_line + offset, line
+
+
+def complete_lines(text: str, log: ProblemLog, first_line: int = 1) -> list[tuple[int, str]]:
+    """Numbered lines, without a last line the stream cut off mid-way.
+
+    Phones end every answer with a newline; a last line without one was cut (a cable pulled,
+    a timeout) and may hold half a value (``installer=com.andr``), so it is left out and
+    recorded as a problem rather than read as a wrong fact.
+    """
+    pairs = list(numbered(text, first_line))
+    if pairs and not text.endswith("\n") and pairs[-1][1].strip():
+        lineno, line = pairs.pop()
+        log.add("The last line was cut off mid-way (the output stopped early); it was not used",
+                lineno, line)
+    return pairs
+
+
+def problem(source: str, message: str, line: int | None = None, excerpt: str = "") -> ParseProblem:
+    """A parse problem with a bounded, printable excerpt."""
+    return ParseProblem(source=source, message=message, line=line, excerpt=clean_excerpt(excerpt))
+
+
+def is_package_name(word: str) -> bool:
+    """True when ``word`` is a syntactically valid Android package name."""
+    return len(word) <= 255 and PACKAGE_NAME.fullmatch(word) is not None
+
+
+def null_to_none(value: str | None) -> str | None:
+    """``None`` for the phone's ways of printing "no value" (``null``, empty)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return None if value in NULL_WORDS else value
+
+
+def to_int(value: str | None) -> int | None:
+    """An integer, or ``None`` when the text is not one."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > 24:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def split_component(component: str) -> tuple[str, str] | None:
+    """``("pkg", "cls")`` from ``pkg/cls`` (class may be short, ``.Cls``), else None."""
+    package, sep, cls = component.strip().partition("/")
+    if not sep or not cls or not is_package_name(package):
+        return None
+    return package, cls
+
+
+def full_component(component: str) -> str:
+    """``pkg/.Cls`` expanded to ``pkg/pkg.Cls`` so short and long forms compare equal."""
+    parts = split_component(component)
+    if parts is None:
+        return component.strip()
+    package, cls = parts
+    if cls.startswith("."):
+        cls = package + cls
+    return f"{package}/{cls}"
+
+
+def bounded(text: str, limit: int = 4096) -> str:
+    """``text`` cut to ``limit`` characters (device text kept in results stays bounded)."""
+    return text if len(text) <= limit else text[:limit]
+
+
+class ProblemLog:
+    """Collects a parser's problems, capped so hostile output cannot flood a report."""
+
+    def __init__(self, source: str, limit: int = 100) -> None:
+        self.source = source
+        self.limit = limit
+        self._problems: list[ParseProblem] = []
+        self._dropped = 0
+
+    def add(self, message: str, line: int | None = None, excerpt: str = "") -> None:
+        """Record one problem (silently counted once the cap is reached)."""
+        if len(self._problems) < self.limit:
+            self._problems.append(problem(self.source, message, line, excerpt))
+        else:
+            self._dropped += 1
+
+    def extend(self, problems: tuple[ParseProblem, ...] | list[ParseProblem]) -> None:
+        """Take over problems found by a helper."""
+        for item in problems:
+            if len(self._problems) < self.limit:
+                self._problems.append(item)
+            else:
+                self._dropped += 1
+
+    def __len__(self) -> int:
+        return len(self._problems) + self._dropped
+
+    def freeze(self) -> tuple[ParseProblem, ...]:
+        """The problems, with one closing line saying how many more were not listed."""
+        if not self._dropped:
+            return tuple(self._problems)
+        more = problem(self.source, f"{self._dropped} more unreadable lines were not listed one by one")
+        return (*self._problems, more)
