@@ -26,8 +26,10 @@ import hashlib
 import io
 import random
 import struct
+import threading
 import zipfile
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -760,12 +762,37 @@ def _is_v1_signature_file(name: str) -> bool:
     )
 
 
-@lru_cache(maxsize=64)
+_CACHE_BUDGET_BYTES = 64 * 1024 * 1024
+_cache: OrderedDict[ApkSpec, bytes] = OrderedDict()
+_cache_bytes = 0
+_cache_lock = threading.Lock()
+
+
 def build_apk(spec: ApkSpec) -> bytes:
     """Build and sign the APK described by ``spec``. Same spec, same bytes.
 
-    Raises ``ValueError`` for an unknown signer; results are cached per spec.
+    Raises ``ValueError`` for an unknown signer or scheme. Recent results are kept in a
+    small cache (64 MiB in all, least recently used dropped first); thread-safe.
     """
+    global _cache_bytes
+    with _cache_lock:
+        cached = _cache.get(spec)
+        if cached is not None:
+            _cache.move_to_end(spec)
+            return cached
+    data = _build_apk(spec)
+    if len(data) <= _CACHE_BUDGET_BYTES // 4:
+        with _cache_lock:
+            if spec not in _cache:
+                _cache[spec] = data
+                _cache_bytes += len(data)
+                while _cache_bytes > _CACHE_BUDGET_BYTES:
+                    _, dropped = _cache.popitem(last=False)
+                    _cache_bytes -= len(dropped)
+    return data
+
+
+def _build_apk(spec: ApkSpec) -> bytes:
     signer = _signer(spec.signer)
     deflated, stored = zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED
     entries: list[tuple[str, bytes, int]] = [

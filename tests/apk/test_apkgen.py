@@ -156,3 +156,40 @@ def test_dexdump_accepts_the_dex(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "string_ids_size     : 2" in result.stdout
     assert "Failure" not in result.stderr
+
+
+def test_long_and_non_ascii_entry_names_verify(tmp_path: Path) -> None:
+    # MANIFEST.MF lines wrap at 72 bytes; apksigner checks the v1 digests of every entry.
+    apksigner = _tool("apksigner")
+    spec = ApkSpec(
+        "org.example.long", schemes=("v1", "v2", "v3"),
+        native_libs={"lib/arm64-v8a/lib" + "verylongname" * 12 + "\u00e9.so":
+                     build_native_lib(["x"])},
+        extra_entries={"assets/\u00fcn\u00ef/" + "x" * 100: b"data"},
+    )
+    path = tmp_path / "long.apk"
+    path.write_bytes(build_apk(spec))
+    result = subprocess.run([apksigner, "verify", "-v", str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Verified using v1 scheme (JAR signing): true" in result.stdout
+
+
+def test_dex_link_data_carries_raw_code(tmp_path: Path) -> None:
+    code = bytes.fromhex("6e10300106000c02")
+    dex = build_dex(["a"], code=code)
+    assert dex.endswith(code)
+    link_size, link_off = struct.unpack_from("<II", dex, 44)
+    assert (link_size, dex[link_off:]) == (len(code), code)
+    dexdump = _tool("dexdump")
+    path = tmp_path / "c.dex"
+    path.write_bytes(dex)
+    result = subprocess.run([dexdump, "-f", str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and "Failure" not in result.stderr
+
+
+def test_build_cache_returns_equal_bytes_for_equal_specs() -> None:
+    a = build_apk(ApkSpec("org.example.cache", extra_entries={"assets/a": b"1", "assets/b": b"2"}))
+    b = build_apk(ApkSpec("org.example.cache", extra_entries={"assets/b": b"2", "assets/a": b"1"}))
+    assert a is b
