@@ -48,3 +48,34 @@ def parse_usage_access(data: bytes, *, source: str = "usage_access") -> UsageAcc
         packages=tuple(ordered), lines=tuple(found[p] for p in ordered),
         recognized=bool(found) or errors == 0, problems=log.freeze(),
     )
+
+
+def parse_dumpsys_appops_usage(data: bytes, *, source: str = "dumpsys_appops") -> UsageAccessResult:
+    """Packages allowed ``GET_USAGE_STATS`` in a full ``dumpsys appops`` (androidqf keeps one).
+
+    ``AppOpsService.dump`` lists ``Package <name>:`` blocks with one ``OP (mode):`` line per
+    op; a package is counted when its ``GET_USAGE_STATS`` line says ``allow``.
+    """
+    log = ProblemLog(source)
+    found: dict[str, int] = {}
+    package: str | None = None
+    seen_header = False
+    for lineno, line in complete_lines(decode(data), log):
+        stripped = line.strip()
+        if stripped.startswith("Current AppOps Service state"):
+            seen_header = True
+        if stripped.startswith("Uid ") and stripped.endswith(":"):
+            package = None
+            continue
+        if stripped.startswith("Package ") and stripped.endswith(":"):
+            candidate = stripped[len("Package "):-1].strip()
+            package = candidate if is_package_name(candidate) else None
+            continue
+        if package is None or not stripped.startswith("GET_USAGE_STATS"):
+            continue
+        rest = stripped[len("GET_USAGE_STATS"):]
+        if "(allow)" in rest or "mode=allow" in rest:
+            found.setdefault(package, lineno)
+    ordered = sorted(found)
+    return UsageAccessResult(packages=tuple(ordered), lines=tuple(found[p] for p in ordered),
+                             recognized=seen_header, problems=log.freeze())
