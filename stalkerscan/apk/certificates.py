@@ -137,26 +137,40 @@ def certificate_info(
             not_after=cert.not_valid_after_utc.isoformat().replace("+00:00", "Z"),
         ), ()
     except Exception as strict_error:  # noqa: BLE001 - hostile bytes; fall back to a lenient parser
+        reason = clean_excerpt(str(strict_error))
+    # Lenient, field by field: whatever part is readable is kept.
+    fields: dict[str, str | None] = {"subject": None, "issuer": None, "not_before": None,
+                                     "not_after": None}
+    readers = {
+        "subject": lambda tbs: _rfc4514_fallback(tbs["subject"]),
+        "issuer": lambda tbs: _rfc4514_fallback(tbs["issuer"]),
+        "not_before": lambda tbs: _iso(tbs["validity"]["not_before"].native),
+        "not_after": lambda tbs: _iso(tbs["validity"]["not_after"].native),
+    }
+    try:
+        tbs = asn1_x509.Certificate.load(der)["tbs_certificate"]
+    except Exception as exc:  # noqa: BLE001
+        tbs, reason = None, f"{reason}; {clean_excerpt(str(exc))}"
+    for name, read in readers.items():
+        if tbs is None:
+            break
         try:
-            lenient = asn1_x509.Certificate.load(der)
-            tbs = lenient["tbs_certificate"]
-            validity = tbs["validity"]
-            return CertificateInfo(
-                sha256=sha256,
-                sha1=sha1,
-                subject=_rfc4514_fallback(tbs["subject"]),
-                issuer=_rfc4514_fallback(tbs["issuer"]),
-                scheme=scheme,
-                not_before=validity["not_before"].native.isoformat().replace("+00:00", "Z"),
-                not_after=validity["not_after"].native.isoformat().replace("+00:00", "Z"),
-            ), (ParseProblem(source, f"{scheme} certificate is not strictly valid X.509 "
-                             f"({clean_excerpt(str(strict_error))}); read leniently."),)
-        except Exception as exc:  # noqa: BLE001
-            return CertificateInfo(sha256=sha256, sha1=sha1, subject="", issuer="",
-                                   scheme=scheme), (
-                ParseProblem(source, f"{scheme} certificate could not be parsed "
-                             f"({clean_excerpt(str(exc))}); only its fingerprints are known."),
-            )
+            fields[name] = read(tbs)
+        except Exception:  # noqa: BLE001, S112 - an unreadable field stays unknown
+            continue
+    unreadable = [name.replace("_", " ") for name, value in fields.items() if value is None]
+    message = f"{scheme} certificate is not valid X.509 ({reason}); "
+    message += (f"unreadable: {', '.join(unreadable)}; its fingerprints are kept."
+                if unreadable else "read leniently; its fingerprints are kept.")
+    return CertificateInfo(
+        sha256=sha256, sha1=sha1, subject=fields["subject"] or "",
+        issuer=fields["issuer"] or "", scheme=scheme, not_before=fields["not_before"],
+        not_after=fields["not_after"],
+    ), (ParseProblem(source, message),)
+
+
+def _iso(moment: object) -> str:
+    return moment.isoformat().replace("+00:00", "Z")  # type: ignore[attr-defined]
 
 
 # =========================================================================== v1

@@ -121,7 +121,8 @@ def test_unparseable_certificate_keeps_its_fingerprints() -> None:
     info, problems = certificate_info(der, "v2", source="x")
     assert info.sha256 == hashlib.sha256(der).hexdigest()
     assert info.subject == ""
-    assert problems and "could not be parsed" in problems[0].message
+    assert problems and "not valid X.509" in problems[0].message
+    assert "unreadable: subject, issuer, not before, not after" in problems[0].message
 
 
 def _mutate_block(apk: bytes, offset_in_block: int, value: bytes) -> bytes:
@@ -190,3 +191,31 @@ def test_no_signing_block_in_v1_only_apk() -> None:
     apk = build_apk(ApkSpec("org.example.v1", schemes=("v1",)))
     result = signing_block_certificates(apk)
     assert result.present == () and result.problems == ()
+
+
+@pytest.mark.parametrize("scheme", ["v1", "v2"])
+def test_malformed_certificate_inside_a_signature(scheme: str) -> None:
+    # Corrupt the certificate's validity (its dates) inside the signature: the certificate
+    # no longer parses strictly, but the bytes the phone holds are still fingerprinted.
+    apk = build_apk(ApkSpec("org.example.badcert", schemes=(scheme,), signer="sim-developer-3"))
+    der = signer_certificate_der("sim-developer-3")
+    at = der.find(b"\x17\x0d" + b"200101000000Z")  # UTCTime of notBefore
+    assert at > 0
+    bad_der = der[:at + 2] + b"2001XX000000Z" + der[at + 15:]
+    if scheme == "v1":
+        # The cert sits inside CERT.RSA, which is deflated in the zip: rebuild with it swapped.
+        pkcs7_der = zipfile.ZipFile(io.BytesIO(apk)).read("META-INF/CERT.RSA")
+        assert der in pkcs7_der
+        apk = build_apk(ApkSpec("org.example.badcert", schemes=(), extra_entries={
+            "META-INF/CERT.RSA": pkcs7_der.replace(der, bad_der)}))
+    else:
+        assert apk.count(der) == 1
+        apk = apk.replace(der, bad_der)
+    details = inspect_apk_details(apk, device_path="d", case_path="c")
+    certs = details.certificates_by_scheme[scheme]
+    assert [c.sha256 for c in certs] == [hashlib.sha256(bad_der).hexdigest()]
+    # The readable fields are kept; the broken date is reported.
+    assert certs[0].subject == "C=XX,O=stalkerscan simulator,CN=Simulated Developer 3"
+    assert certs[0].not_before is None and certs[0].not_after == "2070-01-01T00:00:00Z"
+    assert any("not valid X.509" in p.message and "unreadable: not before" in p.message
+               for p in details.apk.problems), [p.message for p in details.apk.problems]
