@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from stalkerscan.apk.archive import DEFAULT_LIMITS, ArchiveEntry, ArchiveLimits, SafeArchive
 from stalkerscan.apk.certificates import (
+    LINEAGE,
     SCHEME_ORDER,
     merge_certificates,
     signing_block_certificates,
@@ -80,13 +81,26 @@ class ApkDetails:
     """Entry names that would be dangerous as file paths (never used as such)."""
 
     @property
+    def lineage(self) -> tuple[CertificateInfo, ...]:
+        """Past and current signing certificates from a v3 key-rotation lineage, oldest first."""
+        return self.certificates_by_scheme.get(LINEAGE, ())
+
+    @property
     def signers_differ(self) -> bool:
-        """True when two schemes name different signers (a sign of tampering)."""
-        sets = {
-            frozenset(c.sha256 for c in certs)
-            for certs in self.certificates_by_scheme.values() if certs
+        """True when schemes name different signers that a key-rotation lineage does not
+        explain (a sign of tampering: a legitimately rotated app signs v1/v2 with its old
+        key and v3 with the new one, and its lineage lists both)."""
+        signers = {
+            scheme: frozenset(c.sha256 for c in certs)
+            for scheme, certs in self.certificates_by_scheme.items()
+            if certs and scheme != LINEAGE
         }
-        return len(sets) > 1
+        if len(set(signers.values())) <= 1:
+            return False
+        explained = frozenset(c.sha256 for c in self.lineage)
+        if not explained:
+            return True
+        return any(not certs <= explained for certs in signers.values())
 
 
 def _open_stream(data: bytes | Path | BinaryIO) -> tuple[BinaryIO | None, str | None]:

@@ -50,6 +50,14 @@ SIGNATURE_SCHEME_BLOCK_IDS: Mapping[int, str] = {
 SCHEME_ORDER = ("v1", "v2", "v3", "v3.1")
 """Schemes from oldest to newest."""
 
+LINEAGE = "v3-lineage"
+"""Pseudo-scheme of certificates from a v3 proof-of-rotation lineage: the app's past (and
+current) signing certificates, each having vouched for the next. Android treats them as the
+app's signing history."""
+
+PROOF_OF_ROTATION_ATTR_ID = 0x3BA06F8C
+"""v3 signed-data attribute holding the signing-key lineage."""
+
 _EOCD_SIGNATURE = b"PK\x05\x06"
 _EOCD_SIZE = 22
 _MAX_SIGNING_BLOCK = 32 * 1024 * 1024
@@ -275,17 +283,49 @@ def _read_at(stream: BinaryIO, offset: int, count: int) -> bytes:
     return data
 
 
+def _lineage_certificates(value: bytes, scheme: str) -> list[bytes]:
+    """DER certificates of a v3 proof-of-rotation lineage, oldest first."""
+    lineage = _Reader(value)
+    version = lineage.u32("lineage version")
+    if version != 1:
+        raise _Malformed(f"unknown lineage version {version}")
+    ders: list[bytes] = []
+    while lineage.remaining:
+        if len(ders) >= _MAX_CERTIFICATES:
+            raise _Malformed(f"lineage holds more than {_MAX_CERTIFICATES} signers")
+        node = lineage.prefixed("lineage node")
+        signed = node.prefixed("lineage signed data")
+        ders.append(signed.prefixed("lineage certificate").data)
+    return ders
+
+
 def _parse_signer(
     signer: _Reader, scheme: str, *, source: str
-) -> tuple[list[CertificateInfo], list[ParseProblem]]:
+) -> tuple[list[CertificateInfo], list[CertificateInfo], list[ParseProblem]]:
+    """The signer's certificate, its rotation lineage (v3 and later), and problems."""
     signed_data = signer.prefixed(f"{scheme} signed data")
     signed_data.items(f"{scheme} digests", 64)
     certificates = signed_data.items(f"{scheme} certificates", _MAX_CERTIFICATES)
     if not certificates:
         raise _Malformed(f"{scheme} signer lists no certificate")
     # The first certificate is the signer's own; any others are its chain.
-    cert, problems = certificate_info(certificates[0].data, scheme, source=source)
-    return [cert], list(problems)
+    cert, cert_problems = certificate_info(certificates[0].data, scheme, source=source)
+    problems = list(cert_problems)
+    lineage: list[CertificateInfo] = []
+    if scheme != "v2":
+        try:
+            signed_data.u32("min SDK")
+            signed_data.u32("max SDK")
+            for attribute in signed_data.items(f"{scheme} attributes", 64):
+                if attribute.u32("attribute id") != PROOF_OF_ROTATION_ATTR_ID:
+                    continue
+                for der in _lineage_certificates(attribute.data[attribute.pos :], scheme):
+                    info, more = certificate_info(der, LINEAGE, source=source)
+                    lineage.append(info)
+                    problems.extend(more)
+        except _Malformed as exc:
+            problems.append(ParseProblem(source, f"Malformed {scheme} signing-key lineage: {exc}."))
+    return [cert], lineage, problems
 
 
 def signing_block_certificates(
@@ -364,8 +404,10 @@ def signing_block_certificates(
                 continue
             for number, signer in enumerate(signers, start=1):
                 try:
-                    certs, cert_problems = _parse_signer(signer, scheme, source=source)
+                    certs, lineage, cert_problems = _parse_signer(signer, scheme, source=source)
                     found.extend(certs)
+                    if lineage:
+                        by_scheme[LINEAGE] = by_scheme.get(LINEAGE, ()) + tuple(lineage)
                     problems.extend(cert_problems)
                 except _Malformed as exc:
                     problems.append(ParseProblem(
@@ -381,7 +423,8 @@ def merge_certificates(
     by_scheme: Mapping[str, Iterable[CertificateInfo]],
 ) -> tuple[CertificateInfo, ...]:
     """One entry per certificate (by SHA-256) across schemes, labelled with the newest
-    scheme it was found in, ordered by first appearance from the newest scheme down."""
+    scheme that signed with it (a lineage-only certificate keeps the lineage label),
+    ordered by first appearance from the newest scheme down."""
     newest_first = sorted(
         by_scheme, key=lambda s: SCHEME_ORDER.index(s) if s in SCHEME_ORDER else -1, reverse=True
     )
