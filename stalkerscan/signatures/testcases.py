@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from stalkerscan.match.index import IndicatorIndex
 from stalkerscan.model.android import (
     AccessibilityService,
     AndroidApp,
@@ -23,6 +23,9 @@ from stalkerscan.model.android import (
 from stalkerscan.model.findings import EvidenceStrength, SignatureMatch
 from stalkerscan.model.ios import IosApp, IosDeviceInfo, IosInventory, IosProfile
 from stalkerscan.signatures.model import Family, FamilyTest
+
+if TYPE_CHECKING:
+    from stalkerscan.match.index import IndicatorIndex
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ def check_case(family: Family, case: FamilyTest, index: IndicatorIndex) -> TestO
 
 def run_family_tests(families: Iterable[Family]) -> list[TestOutcome]:
     """Run every embedded test case of every family."""
+    from stalkerscan.match.index import IndicatorIndex  # the index imports this package
+
     outcomes = []
     for family in families:
         if not family.tests:

@@ -114,7 +114,7 @@ def load_yaml(data: bytes | str, source: str, *, max_bytes: int = MAX_YAML_BYTES
     if node is None:
         return YamlDocument(None, source, {})
     lines: dict[Path_, int] = {}
-    walker = _Walker(source, lines)
+    walker = _Walker(source, lines, text)
     value = walker.walk(node, (), 0)
     return YamlDocument(value, source, lines)
 
@@ -122,22 +122,36 @@ def load_yaml(data: bytes | str, source: str, *, max_bytes: int = MAX_YAML_BYTES
 class _Walker:
     """Turns composed nodes into plain values, enforcing the safety rules."""
 
-    def __init__(self, source: str, lines: dict[Path_, int]) -> None:
+    def __init__(self, source: str, lines: dict[Path_, int], text: str) -> None:
         self.source = source
+        self.text = text
         self.lines = lines
         self.seen: set[int] = set()
         self.count = 0
 
-    def fail(self, message: str, node: Any, advice: str | None = None) -> SignatureError:
-        return SignatureError(message, advice=advice, location=_located(self.source, node.start_mark))
+    def fail(self, message: str, node: Any, advice: str | None = None,
+             mark: Any = None) -> SignatureError:
+        return SignatureError(message, advice=advice,
+                              location=_located(self.source, mark or node.start_mark))
+
+    def _first_alias_mark(self) -> Any:
+        try:
+            for event in yaml.parse(self.text, Loader=_Loader):
+                if isinstance(event, yaml.AliasEvent):
+                    return event.start_mark
+        except yaml.YAMLError:  # pragma: no cover - the text already composed once
+            return None
+        return None
 
     def walk(self, node: Any, path: Path_, depth: int) -> Any:
         if id(node) in self.seen:
-            # PyYAML hands back the anchored node itself for every alias.
+            # PyYAML hands back the anchored node itself for every alias, so the node's mark
+            # is the anchor's; find the first alias in the event stream to name its line.
             raise self.fail("YAML anchors and aliases (&name / *name) are not allowed in "
                             "signature files", node,
                             advice="Write each value out in full; aliases can be abused to "
-                                   "make a small file expand into an enormous one.")
+                                   "make a small file expand into an enormous one.",
+                            mark=self._first_alias_mark())
         self.seen.add(id(node))
         self.count += 1
         if self.count > MAX_NODES:
