@@ -49,7 +49,7 @@ ENABLED_STATES = {
 }
 """``PackageManager.COMPONENT_ENABLED_STATE_*`` as printed in ``enabled=N``."""
 
-_SECTION = re.compile(r"^(Packages|Hidden system packages|Shared users):[ \t\r]*$", re.MULTILINE)
+_SECTION_NAMES = ("Packages", "Hidden system packages", "Shared users")
 _NEXT_TOP_LEVEL = re.compile(r"\n(?=[^ \t\r\n])")
 _SHARED_USER_NAME = re.compile(r"\{\S+ (.+)/(-?\d+)\}")
 _PACKAGE_SETTING = re.compile(r"\{\S+ ([^/\s{}]+)/")
@@ -588,11 +588,19 @@ class _SectionReader:
 def _sections(text: str) -> list[tuple[str, int, int]]:
     """``(name, start offset of the first body line, end offset)`` of the wanted sections."""
     found = []
-    for match in _SECTION.finditer(text):
-        body = match.end() + 1
-        nxt = _NEXT_TOP_LEVEL.search(text, match.end())
-        found.append((match.group(1), body, nxt.start() if nxt else len(text)))
-    return found
+    for name in _SECTION_NAMES:
+        marker = name + ":"
+        position = 0 if text.startswith(marker) else text.find("\n" + marker)
+        while position >= 0:
+            start = position if position == 0 and text.startswith(marker) else position + 1
+            line_end = text.find("\n", start)
+            line_end = len(text) if line_end < 0 else line_end
+            if text[start + len(marker):line_end].strip(" \t\r") == "":
+                nxt = _NEXT_TOP_LEVEL.search(text, line_end)
+                found.append((start, name, min(line_end + 1, len(text)), nxt.start() if nxt else len(text)))
+            position = text.find("\n" + marker, line_end)
+    found.sort()
+    return [(name, body, end) for _, name, body, end in found]
 
 
 def parse_dumpsys_package(data: bytes, *, source: str = "dumpsys_package") -> DumpsysPackageResult:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from stalkerscan.model.common import ParseProblem
 from stalkerscan.parse.android._text import (
     ProblemLog,
+    complete_lines,
     decode,
     is_package_name,
     null_to_none,
-    numbered,
     to_int,
 )
 
@@ -129,7 +129,7 @@ def parse_package_list(data: bytes, *, source: str = "pm_list_packages") -> Pack
     log = ProblemLog(source)
     entries: list[PackageListEntry] = []
     seen: set[str] = set()
-    for lineno, line in numbered(decode(data)):
+    for lineno, line in complete_lines(decode(data), log):
         stripped = line.strip()
         if not stripped:
             continue
