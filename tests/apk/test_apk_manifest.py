@@ -104,3 +104,18 @@ def test_qualify_class_name() -> None:
     assert qualify_class_name("a.b", "C") == "a.b.C"
     assert qualify_class_name("a.b", "x.y.C") == "x.y.C"
     assert qualify_class_name(None, ".C") == ".C"
+
+
+def test_hostile_strings_round_trip_through_a_built_apk() -> None:
+    # Names chosen by someone hostile: markup, traversal, NUL, right-to-left override, huge.
+    package = "org.example.<img src=x onerror=alert(1)>/../\x00\u202e"
+    spec = ApkSpec(package=package, label="\u202eelif.exe<script>" + "L" * 1_000_000,
+                   permissions=("../../etc/passwd", "a\x00b"),
+                   accessibility_services=(".<b>Svc</b>",))
+    details = inspect_apk_details(build_apk(spec), device_path="d", case_path="c")
+    manifest = details.manifest
+    assert manifest is not None and manifest.problems == ()
+    assert manifest.package == package
+    assert manifest.label == spec.label
+    assert manifest.permissions == spec.permissions
+    assert [c.name for c in manifest.accessibility_services] == [package + ".<b>Svc</b>"]
