@@ -465,6 +465,8 @@ class AdbdServer:
         self._connections.add(connection)
         try:
             await connection.run()
+        except asyncio.CancelledError:
+            pass  # end normally: asyncio 3.11 logs an error for a cancelled connection handler
         finally:
             self._connections.discard(connection)
             if task is not None:

@@ -290,6 +290,8 @@ class AdbHostServer:
             await self._serve_client(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # end normally: asyncio 3.11 logs an error for a cancelled connection handler
         finally:
             self._clients.discard(writer)
             for attachment in self._attachments:

@@ -124,6 +124,12 @@ def make_scripted_phone(serial: str = "SIM0001", state: AndroidState = AndroidSt
     return ScriptedPhone(serial=serial, state=state, faults=TransportFaults(**faults))  # type: ignore[arg-type]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "phone(phone={...}, **server_options): the simulated phone a test runs "
+        "against (make_scripted_phone arguments) and its server's options")
+
+
 @pytest.fixture
 def make_phone() -> Callable[..., ScriptedPhone]:
     return make_scripted_phone
