@@ -164,7 +164,7 @@ def lint_command(paths: tuple[Path, ...], strict: bool, as_json: bool) -> None:
         for problem in report.problems:
             style = _SEVERITY_STYLE.get(problem.severity, "")
             out.print(f"{safe(problem.location or '')}: [{style}]{problem.severity}[/]: "
-                      f"{safe(problem.message)}")
+                      f"{safe(problem.message)}", soft_wrap=True)
         verdict = "[red]FAILED[/]" if failed else "[green]OK[/]"
         out.print(f"{verdict}: {report.files} file(s), {len(report.families)} family(ies), "
                   f"{len(report.errors)} error(s), {len(report.warnings)} warning(s), "
@@ -182,13 +182,14 @@ def test_command(paths: tuple[Path, ...]) -> None:
 
     report = lint_paths(list(paths) or [bundled_dir()])
     for problem in report.errors:
-        out.print(f"{safe(problem.location or '')}: [bold red]error[/]: {safe(problem.message)}")
+        out.print(f"{safe(problem.location or '')}: [bold red]error[/]: {safe(problem.message)}",
+                  soft_wrap=True)
     outcomes = run_family_tests(report.families)
     for outcome in outcomes:
         mark = "[green]PASS[/]" if outcome.passed else "[bold red]FAIL[/]"
-        out.print(f"{mark} {safe(outcome.family_id)}: {safe(outcome.description)}")
+        out.print(f"{mark} {safe(outcome.family_id)}: {safe(outcome.description)}", soft_wrap=True)
         if not outcome.passed:
-            out.print(f"     {safe(outcome.location or '')}: {safe(outcome.detail)}")
+            out.print(f"     {safe(outcome.location or '')}: {safe(outcome.detail)}", soft_wrap=True)
     failed = sum(not o.passed for o in outcomes)
     untested = sorted({f.id for f in report.families if not f.tests})
     out.print(f"{len(outcomes) - failed} passed, {failed} failed")

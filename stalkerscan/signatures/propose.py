@@ -82,15 +82,15 @@ def propose_family(app: AndroidApp, inventory: AndroidInventory | None = None, *
         lines.append("  certificates:")
         if sha1s:
             lines.append("    sha1:")
-            lines.extend(f"      - {v}" for v in sha1s)
+            lines.extend(f"      - {_q(v)}" for v in sha1s)
         if sha256s:
             lines.append("    sha256:")
-            lines.extend(f"      - {v}" for v in sha256s)
+            lines.extend(f"      - {_q(v)}" for v in sha256s)
     for note in refused:
         lines.append(f"  # not listed: certificate {note}")
     if apk_hashes:
         lines.append("  apk_sha256:")
-        lines.extend(f"    - {v}" for v in apk_hashes)
+        lines.extend(f"    - {_q(v)}" for v in apk_hashes)
     elif not app.apks:
         lines.append("  # no APK was pulled in this case: add APK hashes from a sample if you have one")
     if any(components.values()):
@@ -116,9 +116,9 @@ def propose_family(app: AndroidApp, inventory: AndroidInventory | None = None, *
         f"        - package: {_q(app.package)}",
     ]
     if sha1s:
-        lines.append(f"          certificates_sha1: [{sha1s[0]}]")
+        lines.append(f"          certificates_sha1: [{_q(sha1s[0])}]")
     elif apk_hashes:
-        lines.append(f"          apk_sha256: [{apk_hashes[0]}]")
+        lines.append(f"          apk_sha256: [{_q(apk_hashes[0])}]")
     lines += [
         "  - description: a longer name that starts the same is not a match",
         "    expect: no-match",
