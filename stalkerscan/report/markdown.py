@@ -39,8 +39,8 @@ def render_markdown(result: AnalysisResult, *, locale: LocalePack | None = None)
         lines += [_md(pack.t("no_findings")), ""]
     for fv in view.findings:
         item = fv.finding
-        about = _md(item.subject, LABEL_LIMIT)
-        if item.subject_label:
+        about = _md(fv.about or item.subject, LABEL_LIMIT)
+        if item.subject_label and not fv.about:
             about = f"{_md(item.subject_label, LABEL_LIMIT)} ({about})"
         lines.append(f"{fv.number}\\. **{_md(fv.severity)}**: {_md(item.title)}. "
                      f"{_md(pack.t('about_label'))}: {about}. "

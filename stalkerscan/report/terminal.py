@@ -54,10 +54,13 @@ def render_terminal(
         table.add_column(_text(pack.t("confidence_label")), ratio=2)
         for fv in view.findings:
             item = fv.finding
-            about = _text(item.subject_label, LABEL_LIMIT) if item.subject_label else Text()
-            if item.subject_label:
-                about.append("\n")
-            about.append(visible(item.subject, LABEL_LIMIT), style="dim")
+            if fv.about:
+                about = _text(fv.about)
+            else:
+                about = _text(item.subject_label, LABEL_LIMIT) if item.subject_label else Text()
+                if item.subject_label:
+                    about.append("\n")
+                about.append(visible(item.subject, LABEL_LIMIT), style="dim")
             table.add_row(str(fv.number), _text(fv.severity, style=SEVERITY_STYLE[item.severity.value]),
                           _text(item.title), about,
                           _text(pack.t(f"confidence_{item.confidence.value}").split(":")[0]))

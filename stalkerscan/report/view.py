@@ -29,6 +29,9 @@ SIGNATURE_READS = {
 }
 """Artifacts a signature finding rests on besides its app's own sources."""
 
+DEVICE_SUBJECT = "device"
+"""Subject of findings about the phone as a whole (see stalkerscan.rules)."""
+
 _RAW = re.compile(r"^raw/\d+-(?P<name>[A-Za-z0-9_]+)\.(?:stdout|response|data)$")
 
 
@@ -79,6 +82,10 @@ class FindingView:
 
     sources: tuple[str, ...]
     """Signature sources (feed, version, licence, reference) for signature findings."""
+
+    about: str | None
+    """Who or what it is about in words when it is the phone itself, else None (the report
+    then shows the label and the package, bundle id or profile identifier)."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,7 @@ def _finding_view(pack: LocalePack, number: int, item: Finding, platform: str,
         facts=tuple((str(k), str(v)) for k, v in item.facts.items()),
         evidence=finding_evidence(item, platform, manifest, numbers),
         sources=sources,
+        about=pack.t("subject_device") if item.subject == DEVICE_SUBJECT else None,
     )
 
 

@@ -86,6 +86,7 @@ def test_verdict_comes_first_then_findings_with_evidence(infected_html: str) -> 
     assert text.index("Before changing anything on this phone") < text.index("Finding 1")
     result = casekit.infected_android()
     assert "Finding 7" in text and "Finding 8" not in text
+    assert "About The phone itself" in text  # device-wide findings say so in words
     # The finding cites the dumpsys file with its manifest hash and evidence-log number.
     dumpsys = next(e for e in result.manifest if e.path == "raw/0004-dumpsys_package.stdout")
     assert dumpsys.sha256 in text

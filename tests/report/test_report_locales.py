@@ -15,7 +15,7 @@ def test_shipped_packs() -> None:
     assert {"en", "en-GB"} <= set(available_locales())
 
 
-@pytest.mark.parametrize("name", ["en", "en-GB"])
+@pytest.mark.parametrize("name", available_locales())
 def test_every_pack_loads_complete_and_safe(name: str) -> None:
     pack = load_locale(name)
     reference = load_locale("en")
@@ -82,6 +82,16 @@ def test_broken_packs_say_what_is_wrong(tmp_path: Path, body: str, message: str)
         load_locale_file(_pack(tmp_path, body))
     assert message in caught.value.message
     assert "fr-XX.yaml" in caught.value.message
+
+
+def test_docs_list_every_pack_and_every_rule() -> None:
+    from stalkerscan.rules import all_rules
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    packs = (docs / "locale-packs.md").read_text()
+    assert all(f"`{name}`" in packs for name in available_locales())
+    rules = (docs / "rules.md").read_text()
+    assert all(f"`{rule.id}`" in rules for rule in all_rules())
 
 
 def test_pdf_export_says_how_to_get_a_pdf() -> None:
