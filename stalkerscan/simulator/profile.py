@@ -229,8 +229,11 @@ def parse_yaml(text: str | bytes, source: str) -> Any:
             ) from exc
     if len(text) > MAX_PROFILE_BYTES:
         raise _too_big(source, len(text))
+    # libyaml refuses surrogate escapes (\udcXX), which profiles use for raw bytes; the
+    # pure-Python parser accepts them, so use it when the text has any.
+    loader = yaml.SafeLoader if "\\ud" in text.lower() else _Loader
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

@@ -323,24 +323,12 @@ def _preamble(ctx: Context) -> list[str]:
     return out
 
 
-def _resolver_tables(ctx: Context, apps: list[AppSpec], padding_entries: int) -> Iterator[str]:
+def _resolver_tables(ctx: Context, apps: list[AppSpec], padding: str = "") -> Iterator[str]:
     seed = ctx.profile.seed
     yield "Activity Resolver Table:"
-    if padding_entries:
+    if padding:
         yield "  Full MIME Types:"
-        launchers = [a for a in apps if a.launcher_activity] or apps
-        chunk: list[str] = []
-        for index in range(padding_entries):
-            app = launchers[index % len(launchers)]
-            comp = app.launcher_component
-            short = comp.flatten_short() if comp else f"{app.package}/.Main"
-            chunk.append(f"      vnd.android.cursor.item/vnd.{app.package}.item{index}:\n"
-                         f"        {identity_hash(seed, 'mime', index)} {short}\n")
-            if len(chunk) >= 4096:
-                yield "".join(chunk).rstrip("\n")
-                chunk = []
-        if chunk:
-            yield "".join(chunk).rstrip("\n")
+        yield padding
         yield ""
     launchers = [a for a in apps if a.launcher_component is not None]
     if launchers:
@@ -438,10 +426,23 @@ def _tail(ctx: Context, apps: list[AppSpec], single: bool) -> Iterator[str]:
         yield ""
 
 
+_PAD_MARK = "\x00padding\x00"
+
+
 def render_all(ctx: Context) -> bytes:
     """``dumpsys package`` (every package)."""
     apps = list(ctx.ordered_apps())
-    padding = _padding_entries(ctx, len(apps))
+    target = int(ctx.faults.huge_dumpsys_mb * 1024 * 1024)
+    if target <= 0:
+        return _render_all(ctx, apps, "")
+    head, _, tail = _render_all(ctx, apps, _PAD_MARK).partition(_PAD_MARK.encode())
+    room = target - len(head) - len(tail)
+    if room <= 0:
+        return _render_all(ctx, apps, "")
+    return b"".join((head, *_padding(ctx, apps, room), tail))
+
+
+def _render_all(ctx: Context, apps: list[AppSpec], padding: str) -> bytes:
     pieces: list[str] = []
     pieces.extend(_preamble(ctx))
     pieces.extend(_resolver_tables(ctx, apps, padding))
@@ -459,13 +460,39 @@ def render_all(ctx: Context) -> bytes:
     return encode("\n".join(pieces) + "\n")
 
 
-def _padding_entries(ctx: Context, app_count: int) -> int:
-    megabytes = ctx.faults.huge_dumpsys_mb
-    if megabytes <= 0:
-        return 0
-    # One resolver entry is about 110 bytes; the apps themselves take about 3 KB each.
-    wanted = int(megabytes * 1024 * 1024) - app_count * 3000
-    return max(0, wanted // 110)
+def _padding(ctx: Context, apps: list[AppSpec], size: int) -> list[bytes]:
+    """About ``size`` bytes of MIME-type resolver entries for the phone's activities, as
+    phones with many apps print; built as byte chunks so memory stays flat."""
+    seed = ctx.profile.seed & 0xFFFFFFF
+    launchers = [a for a in apps if a.launcher_activity] or apps
+    templates = []
+    for app in launchers:
+        comp = app.launcher_component
+        short = comp.flatten_short() if comp else f"{app.package}/.Main"
+        templates.append((encode(f"      vnd.android.cursor.item/vnd.{app.package}.item"),
+                          encode(f" {short}\n")))
+    chunks: list[bytes] = []
+    total = 0
+    index = 0
+    count = len(templates)
+    while total < size:
+        parts: list[bytes] = []
+        for _ in range(4096):
+            before, after = templates[index % count]
+            parts.append(before + b"%d:\n        %07x" % (index, (index * 2654435761 + seed)
+                                                        & 0xFFFFFFF | 0x1000000) + after)
+            index += 1
+        chunk = b"".join(parts)
+        if total + len(chunk) > size:
+            cut = chunk.rfind(b"\n      vnd.", 0, size - total)
+            chunk = chunk[:cut + 1] if cut >= 0 else b""
+            chunks.append(chunk)
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if chunks and chunks[-1].endswith(b"\n"):
+        chunks[-1] = chunks[-1][:-1]  # the section's own line break follows
+    return chunks
 
 
 def render_one(ctx: Context, package: str) -> bytes:
@@ -475,7 +502,7 @@ def render_one(ctx: Context, package: str) -> bytes:
         return encode(f"\nDexopt state:\n  Unable to find package: {package}\n")
     apps = [app]
     pieces: list[str] = []
-    pieces.extend(_resolver_tables(ctx, apps, 0))
+    pieces.extend(_resolver_tables(ctx, apps))
     pieces.extend(_key_sets(ctx, apps))
     pieces.append("Packages:")
     pieces.extend(package_block(ctx, app, dump_all=True))
