@@ -242,10 +242,8 @@ def propose_command(case_dir: Path, package: str, family_id: str | None, output:
 
     try:
         from stalkerscan.preserve.case import load_inventory  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise UsageError("this version cannot read inventories from case folders yet",
-                         advice="Use the library function stalkerscan.signatures.propose_family "
-                                "with an AndroidInventory.") from exc
+    except ImportError:
+        from stalkerscan.stored import load_inventory  # the case's latest analysis
     inventory = load_inventory(case_dir)
     app = inventory.app(package) if hasattr(inventory, "app") else None
     if app is None or not hasattr(app, "apks"):

@@ -141,7 +141,7 @@ def yaml_values(data) -> str:
     return json.dumps(data)
 
 
-def test_propose_cli_without_case_loader_is_clear(tmp_path):
+def test_propose_cli_on_a_folder_that_is_not_a_case(tmp_path):
     result = CliRunner().invoke(signatures_group, ["propose", str(tmp_path), "--app", "org.example.spy"])
     assert result.exit_code == 2
     assert "Error:" in result.output
