@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -188,8 +189,10 @@ def _merge(where: str, data: dict[str, Any], base: LocalePack | None) -> LocaleP
     for key in ("code", "name", "language"):
         if not isinstance(data.get(key), str):
             raise _problem(where, f"'{key}' is required and must be text.")
+    # Read-only views: a loaded pack is cached and shared by every report.
     return LocalePack(code=data["code"], name=data["name"], language=data["language"],
-                      strings=strings, lists=lists, helplines=helplines, sources=sources)
+                      strings=MappingProxyType(strings), lists=MappingProxyType(lists),
+                      helplines=helplines, sources=sources)
 
 
 def _load(name: str, path: Path | None, seen: tuple[str, ...]) -> LocalePack:

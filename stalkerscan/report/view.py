@@ -236,7 +236,10 @@ def finding_evidence(
         refs[source.path] = EvidenceRef(source.path, numbers.get(source.path),
                                         entry.sha256 if entry else None, source.line, source.detail)
     rule = get_rule(item.id)
-    reads = rule.reads if rule is not None else SIGNATURE_READS.get(platform, ())
+    if rule is not None:
+        reads = rule.reads
+    else:
+        reads = SIGNATURE_READS.get(platform, ()) if item.kind == "signature" else ()
     for entry in artifact_files(manifest, reads):
         refs.setdefault(entry.path, EvidenceRef(entry.path, numbers.get(entry.path), entry.sha256))
     return tuple(refs.values())
