@@ -320,7 +320,8 @@ def _root_usable(artifact: _Artifact) -> bool:
     if outcome is Outcome.OK:
         return True
     if outcome is Outcome.FAILED:
-        return artifact.record.exit_code in (1, None) and bool(artifact.stdout or artifact.stderr)
+        exit_code = artifact.record.exit_code
+        return exit_code == 1 or (exit_code is None and bool(artifact.stdout or artifact.stderr))
     return False
 
 

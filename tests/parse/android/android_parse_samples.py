@@ -147,3 +147,138 @@ def many_apps_dumpsys(count: int) -> bytes:
         for i in range(count)
     ]
     return dumpsys_package(blocks, resolver_lines=count * 30).encode()
+
+
+# --------------------------------------------------------------------------- a whole phone
+PIXEL_PROPS = b"""[persist.sys.timezone]: [Europe/Berlin]
+[ro.boot.flash.locked]: [1]
+[ro.boot.verifiedbootstate]: [green]
+[ro.build.fingerprint]: [google/panther/panther:14/AP1A.240305.019/11311220:user/release-keys]
+[ro.build.tags]: [release-keys]
+[ro.build.type]: [user]
+[ro.build.version.release]: [14]
+[ro.build.version.sdk]: [34]
+[ro.build.version.security_patch]: [2024-03-05]
+[ro.product.brand]: [google]
+[ro.product.device]: [panther]
+[ro.product.manufacturer]: [Google]
+[ro.product.model]: [Pixel 7]
+"""
+
+APP_DIR = "/data/app/~~Xy1aB2==/{}-Qr3sT4=="
+
+PHONE_APPS = {
+    # package: (installer, initiating, originating, system, enabled state, launcher icon)
+    "com.android.settings": (None, None, None, True, 0, True),
+    "com.android.vending": ("com.android.vending", None, None, True, 0, True),
+    "org.example.spy": ("com.android.shell", "com.android.shell", None, False, 0, False),
+    "org.example.browserdl": ("com.google.android.packageinstaller", "com.google.android.packageinstaller",
+                              "com.android.chrome", False, 0, True),
+    "org.example.store": ("com.android.vending", "com.android.vending", None, False, 1, True),
+    "org.example.files": ("com.google.android.packageinstaller", "org.example.filemanager",
+                          "org.example.filemanager", False, 0, True),
+    "org.example.other": ("org.example.dropper", "org.example.dropper", None, False, 0, True),
+    "org.example.unknown": (None, None, None, False, 3, True),
+}
+
+
+def phone_dumpsys() -> bytes:
+    blocks = []
+    for index, (package, (installer, initiating, originating, system, enabled, _)) in enumerate(PHONE_APPS.items()):
+        runtime: tuple[tuple[str, bool], ...] = (("android.permission.CAMERA", False),)
+        if package == "org.example.spy":
+            runtime = (("android.permission.ACCESS_FINE_LOCATION", True),
+                       ("android.permission.READ_SMS", True), ("android.permission.RECORD_AUDIO", False))
+        blocks.append(package_block(
+            package, uid=10100 + index, version=10 + index, installer=installer, initiating=initiating,
+            originating=originating, system=system, updated_system=package == "com.android.vending",
+            enabled=enabled, runtime=runtime,
+            splits=("config.arm64_v8a",) if package == "org.example.store" else (),
+            first_install=f"2024-0{1 + index % 9}-01 09:00:00"))
+    hidden = [package_block("com.android.vending", system=True, installer=None, version=1)]
+    return dumpsys_package(blocks, hidden=hidden).encode()
+
+
+def phone_package_list() -> bytes:
+    lines = []
+    for index, (package, (installer, _i, _o, system, _e, _l)) in enumerate(PHONE_APPS.items()):
+        path = (f"/system/priv-app/{package.split('.')[-1]}/{package.split('.')[-1]}.apk" if system
+                and package != "com.android.vending" else APP_DIR.format(package) + "/base.apk")
+        lines.append(f"package:{path}={package} versionCode:{10 + index}  installer={installer or 'null'} "
+                     f"uid:{10100 + index}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+PHONE_ACCESSIBILITY = b"""ACCESSIBILITY MANAGER (dumpsys accessibility)
+
+currentUserId=0
+User state[
+     attributes:{id=0, touchExplorationEnabled=false, installedServiceCount=1}
+     shortcut key:{}
+     button:{}
+     button target:{null}
+     Bound services:{Service[label=Device Health, feedbackType[FEEDBACK_GENERIC], capabilities=33, eventTypes=TYPES_ALL_MASK, notificationTimeout=0, requestA11yBtn=false]}
+     Enabled services:{{org.example.spy/.HealthService}}
+     Binding services:{}
+     Crashed services:{}
+"""
+
+PHONE_DEVICE_POLICY = b"""Current Device Policy Manager state:
+  Enabled Device Admins (User 0, provisioningState: 3):
+    org.example.spy/.LockAdmin:
+      uid=10102
+      testOnlyAdmin=false
+      policies:
+        force-lock
+        wipe-data
+      passwordQuality=0x0
+
+    mPasswordOwner=-1
+"""
+
+PHONE_LAUNCHER = (f"{sum(1 for v in PHONE_APPS.values() if v[5])} activities found:\n" + "".join(
+    f"  Activity #{i}:\n    priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false\n"
+    f"    {package}/.Main\n"
+    for i, package in enumerate(p for p, v in PHONE_APPS.items() if v[5]))).encode()
+
+PHONE_SECURE = (b"enabled_accessibility_services=org.example.spy/.HealthService\n"
+                b"accessibility_enabled=1\n"
+                b"enabled_notification_listeners=org.example.spy/org.example.spy.NotifListener:"
+                b"com.google.android.gms/.NotificationService\n"
+                b"location_mode=3\n")
+PHONE_GLOBAL = b"package_verifier_enable=0\nadb_enabled=1\nbluetooth_on=0\n"
+PHONE_SYSTEM = b"screen_brightness=102\n"
+
+
+def phone_artifacts() -> dict[str, bytes]:
+    """Every inventory artifact of one fictional Android 14 phone."""
+    return {
+        "getprop": PIXEL_PROPS,
+        "pm_list_packages": phone_package_list(),
+        "dumpsys_package": phone_dumpsys(),
+        "dumpsys_accessibility": PHONE_ACCESSIBILITY,
+        "dumpsys_device_policy": PHONE_DEVICE_POLICY,
+        "settings_secure": PHONE_SECURE,
+        "settings_global": PHONE_GLOBAL,
+        "settings_system": PHONE_SYSTEM,
+        "launcher_activities": PHONE_LAUNCHER,
+        "usage_access": b"org.example.spy\n",
+        "users": b"Users:\n\tUserInfo{0:Owner:c13} running\n",
+        "root_check": b"",
+    }
+
+
+def phone_evidence(skip: tuple[str, ...] = (), replace: dict[str, bytes] | None = None):
+    """A MemoryEvidence holding the phone's answers (some left out or replaced)."""
+    from stalkerscan.model.artifacts import MemoryEvidence, Outcome
+
+    evidence = MemoryEvidence()
+    for name, data in {**phone_artifacts(), **(replace or {})}.items():
+        if name in skip:
+            continue
+        if name == "root_check":
+            # ls exits 1 when a path is missing: the acquisition records that as FAILED.
+            evidence.add(name, data, outcome=Outcome.FAILED, exit_code=1)
+        else:
+            evidence.add(name, data)
+    return evidence
