@@ -171,8 +171,6 @@ def _is_network_serial(serial: str) -> bool:
 class _SocketStream(ServiceStream):
     """A client socket after the transport switch: the device service owns it now."""
 
-    fragment_pause = 0.001
-
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  link: PhoneLink) -> None:
         super().__init__(lambda: link.faults)

@@ -136,8 +136,8 @@ class ServiceStream(abc.ABC):
     max_piece: int = 1 << 20
     """Largest piece the layer sends as one unit (the transport's max payload)."""
 
-    fragment_pause: float = 0.0
-    """Pause after each fragment so pieces leave as separate TCP segments."""
+    fragment_pause: float = 0.001
+    """Pause after each fragment so that pieces leave (and reach a reader) one by one."""
 
     def __init__(self, faults: Callable[[], TransportFaults]) -> None:
         self._faults = faults

@@ -179,7 +179,7 @@ def test_unauthorized_phone_sends_tokens_forever(raw: TransportClient,
     command, kind, _, second, _ = raw.receive()
     assert (command, kind) == (AUTH, 1) and second != token
     raw.send(AUTH, 3, 0, android_public_key(host_key).encode() + b"\0")
-    assert raw.nothing_within(0.5)  # the dialog is up; nobody taps it
+    assert raw.nothing_within(0.3)  # the dialog is up; nobody taps it
 
 
 @pytest.mark.phone(phone={"state": AndroidState.PROMPT}, prompt_delay=0.2)
@@ -228,7 +228,7 @@ def test_public_key_parsing_round_trips(host_key: rsa.RSAPrivateKey) -> None:
 @pytest.mark.phone(phone={"state": AndroidState.OFFLINE})
 def test_offline_phone_never_answers(raw: TransportClient) -> None:
     raw.send(CNXN, NEW_VERSION, 4096, b"host::")
-    assert raw.nothing_within(0.5)
+    assert raw.nothing_within(0.3)
 
 
 # --------------------------------------------------------------------------- streams
