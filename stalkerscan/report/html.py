@@ -17,7 +17,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from stalkerscan import __version__
 from stalkerscan.model.case import AnalysisResult
@@ -26,6 +26,7 @@ from stalkerscan.report.sanitize import (
     DEFAULT_LIMIT,
     LABEL_LIMIT,
     truncation_note,
+    visible,
     visible_html,
 )
 from stalkerscan.report.view import build_view
@@ -61,6 +62,13 @@ def _medium(context: Context, value: object) -> object:
     return _shown(context, "" if value is None else str(value), MEDIUM_LIMIT)
 
 
+@pass_context
+def _plain(context: Context, value: object) -> Markup:
+    # For <title>, which cannot hold markup: markers as plain characters, then escaped.
+    return escape(visible("" if value is None else str(value), LABEL_LIMIT,
+                          context.get("note") or truncation_note))
+
+
 def content_security_policy(css: str) -> str:
     """Nothing may load or run; only the one inline stylesheet, by its hash."""
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
@@ -81,6 +89,7 @@ def _environment() -> Environment:
     )
     env.filters["short"] = _short
     env.filters["medium"] = _medium
+    env.filters["plain"] = _plain
     return env
 
 

@@ -189,6 +189,8 @@ def test_hostile_markup_in_labels_stays_text(name: str) -> None:
 def test_right_to_left_override_and_nul_are_shown_not_obeyed() -> None:
     html = render_html(casekit.hostile_android("gpj.\u202eexe\x00Service\x1b[2J"))
     assert "\u202e" not in html and "\x00" not in html and "\x1b" not in html
+    title = html[html.index("<title>"):html.index("</title>")]
+    assert "<span" not in title and "\u27e6U+202E\u27e7" in title  # plain markers in the tab title
     text = "".join(page(html).text)
     assert "gpj.\u27e6U+202E\u27e7exe\u27e6U+0000\u27e7Service\u27e6U+001B\u27e7[2J" in text
 
