@@ -248,6 +248,8 @@ def list_packages(ctx: Context, args: list[str]) -> ShellResult:
             if show_version:
                 code = app.factory.version_code if factory_only and app.factory \
                     else app.version_code
+                if ctx.sdk < 28:  # before longVersionCode: ApplicationInfo.versionCode (int)
+                    code = (code & 0xFFFFFFFF) - ((code & 0x80000000) << 1)
                 parts.append(f" versionCode:{code}")
             if show_stopped:
                 parts.append(f" stopped={'true' if app.stopped else 'false'}")
