@@ -106,11 +106,6 @@ def full_component(component: str) -> str:
     return f"{package}/{cls}"
 
 
-def bounded(text: str, limit: int = 4096) -> str:
-    """``text`` cut to ``limit`` characters (device text kept in results stays bounded)."""
-    return text if len(text) <= limit else text[:limit]
-
-
 class ProblemLog:
     """Collects a parser's problems, capped so hostile output cannot flood a report."""
 
@@ -126,14 +121,6 @@ class ProblemLog:
             self._problems.append(problem(self.source, message, line, excerpt))
         else:
             self._dropped += 1
-
-    def extend(self, problems: tuple[ParseProblem, ...] | list[ParseProblem]) -> None:
-        """Take over problems found by a helper."""
-        for item in problems:
-            if len(self._problems) < self.limit:
-                self._problems.append(item)
-            else:
-                self._dropped += 1
 
     def __len__(self) -> int:
         return len(self._problems) + self._dropped

@@ -25,7 +25,7 @@ from stalkerscan.parse.android._text import ProblemLog, complete_lines, decode, 
 _LISTS = ("installed", "enabled", "binding", "bound", "crashed")
 _HEADER = re.compile(r"\b(installed|enabled|binding|bound|crashed) services\s*:\s*\{", re.IGNORECASE)
 _COMPONENT = re.compile(r"([A-Za-z][\w.]*)/([\w.$]+)")
-_LABEL = re.compile(r"Service\[label=(.*?)(?:, feedbackType|\]|$)", re.DOTALL)
+_LABEL_START = "Service[label="
 _USER_ID = re.compile(r"\bid=(\d+)")
 _CURRENT_USER = re.compile(r"^\s*currentUserId=(\d+)", re.MULTILINE)
 _MAX_LIST_LINES = 5000
@@ -117,7 +117,20 @@ def _components(text: str) -> list[str]:
 
 
 def _labels(text: str) -> list[str]:
-    return [m.group(1).strip() for m in _LABEL.finditer(text)]
+    """Labels of ``Service[label=..., feedbackType[...], ...]`` entries.
+
+    A label is free text chosen by the app's author (it may hold commas or brackets), so it
+    ends at the ``, feedbackType`` that AOSP prints right after it; only when that is missing
+    (a cut dump, a vendor format) does the first ``]`` or ``,`` end it.
+    """
+    labels = []
+    for chunk in text.split(_LABEL_START)[1:]:
+        end = chunk.find(", feedbackType")
+        if end < 0:
+            cuts = [i for i in (chunk.find("]"), chunk.find(",")) if i >= 0]
+            end = min(cuts) if cuts else len(chunk)
+        labels.append(chunk[:end].strip())
+    return labels
 
 
 def parse_dumpsys_accessibility(data: bytes, *, source: str = "dumpsys_accessibility") -> AccessibilityResult:

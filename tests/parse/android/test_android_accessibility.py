@@ -166,3 +166,10 @@ def test_unrelated_output_is_not_recognized():
     result = parse_dumpsys_accessibility(b"Can't find service: accessibility\n")
     assert not result.recognized and result.users == () and result.user() is None
     assert parse_dumpsys_accessibility(b"").problems == ()
+
+
+def test_labels_with_commas_and_brackets():
+    data = ANDROID_10.replace(b"label=TalkBack", b"label=Helper [beta], v2")
+    assert parse_dumpsys_accessibility(data).user().bound_labels == ("Helper [beta], v2",)
+    cut = b"User state[attributes:{id=0}\n  Bound services:{Service[label=Cut Label]}\n  Enabled services:{}\n"
+    assert parse_dumpsys_accessibility(cut).user().bound_labels == ("Cut Label",)

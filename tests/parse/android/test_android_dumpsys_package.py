@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from android_parse_samples import dumpsys_package, many_apps_dumpsys, package_block
 
 from stalkerscan.parse.android.dumpsys_package import parse_dumpsys_package
@@ -242,3 +243,20 @@ def test_three_thousand_apps():
         *(f"android.permission.INSTALL_{i}" for i in range(10)),
         *(f"android.permission.PERM_{i}" for i in range(0, 12, 2)))
     assert result.packages["org.example.app00005"].splits == ("base", "config.arm64_v8a")
+
+
+@pytest.mark.parametrize("android", range(8, 16))
+def test_every_android_version_layout(android):
+    block = package_block("org.example.v", android=android, uid=10321, installer="com.android.vending",
+                          initiating="com.android.vending" if android >= 11 else None,
+                          enabled=2, first_install="2023-09-09 09:09:09",
+                          runtime=(("android.permission.READ_CONTACTS", True),))
+    result = parse_dumpsys_package(dumpsys_package([block]).encode())
+    assert result.problems == () and not result.truncated
+    info = result.packages["org.example.v"]
+    assert info.uid == 10321 and info.installer == "com.android.vending"
+    assert info.initiating_installer == ("com.android.vending" if android >= 11 else None)
+    assert info.first_install(0) == "2023-09-09 09:09:09"
+    assert info.user(0).enabled_state == 2
+    assert info.granted_permissions() == ("android.permission.INTERNET", "android.permission.READ_CONTACTS")
+    assert not info.system and info.complete
