@@ -201,7 +201,6 @@ def server_tls_context(identity: DeviceIdentity, host: TrustedHost) -> ssl.SSLCo
     # Pairing certificates are RSA/SHA-256 (SHA-1 on very old phones) and libimobiledevice
     # offers old suites: accept what a phone accepts.
     context.set_ciphers("ALL:@SECLEVEL=0")
-    context.minimum_version = ssl.TLSVersion.TLSv1
     _load_cert_chain_from_memory(context, host.device_certificate, identity.private_key_pem)
     context.verify_mode = ssl.CERT_REQUIRED
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
