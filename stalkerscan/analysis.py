@@ -24,13 +24,13 @@ from stalkerscan.model.case import (
     SignatureSetInfo,
 )
 from stalkerscan.model.common import ParseProblem
-from stalkerscan.model.findings import Finding, SignatureMatch
+from stalkerscan.model.findings import Finding, Provenance, SignatureMatch
 from stalkerscan.model.ios import IosInventory
 from stalkerscan.preserve import manifest as manifest_mod
 from stalkerscan.preserve.case import CaseFolder
 from stalkerscan.preserve.clock import iso_utc
 from stalkerscan.preserve.manifest import Manifest
-from stalkerscan.signatures.runtime import SignatureSet
+from stalkerscan.signatures.signature_set import SignatureSet
 
 SIDELOADED = frozenset({
     InstallSource.ADB, InstallSource.BROWSER, InstallSource.PACKAGE_INSTALLER,
@@ -72,8 +72,33 @@ def build_inventory(case: CaseFolder) -> AndroidInventory | IosInventory:
 
 # --------------------------------------------------------------------------- matching
 def match_inventory(inventory: AndroidInventory | IosInventory, signatures: SignatureSet) -> list[SignatureMatch]:
-    """Every signature match for an inventory."""
-    return signatures.match(inventory)
+    """Every signature match for an inventory (indicator index; YARA over pulled APKs)."""
+    if isinstance(inventory, AndroidInventory):
+        return signatures.index.match_android(inventory)
+    return signatures.index.match_ios(inventory)
+
+
+def signature_info(signatures: SignatureSet) -> SignatureSetInfo:
+    """What the report and custody log say about the signatures used."""
+    from datetime import datetime, timezone
+
+    counts = signatures.counts()
+    age_days = None
+    if signatures.community is not None:
+        fetched = datetime.fromisoformat(signatures.community.fetched_at.replace("Z", "+00:00"))
+        age_days = (datetime.now(timezone.utc) - fetched).days
+    sources = tuple(
+        Provenance(source=source.kind, version=source.fetched_at, file=source.path)
+        for source in signatures.sources
+    )
+    return SignatureSetInfo(
+        description=signatures.summary().removeprefix("Signatures: "),
+        sources=sources,
+        families=counts.get("families", 0),
+        indicators=sum(n for kind, n in counts.items() if kind != "families"),
+        age_days=age_days,
+        warnings=tuple(signatures.warnings),
+    )
 
 
 def evaluate_findings(
@@ -157,24 +182,25 @@ def evidence_entries(case: CaseFolder) -> tuple[ManifestEntry, ...]:
 
 
 def analyse(
-    case: CaseFolder, signatures: SignatureSet, *, analysed_on: date | None = None
+    case: CaseFolder, signatures: SignatureSet, *, analysed_on: date | None = None, locale: str = "en"
 ) -> AnalysisResult:
     """Parse, match and judge one case folder's preserved evidence."""
     inventory = build_inventory(case)
     matches = match_inventory(inventory, signatures)
     findings = evaluate_findings(inventory, matches, analysed_on or date.today())
     info = case_info(case)
-    signature_info: SignatureSetInfo = signatures.info()
+    used = signature_info(signatures)
+    from stalkerscan.report.locale import load_locale
     from stalkerscan.report.verdict import compute_verdict
 
-    verdict = compute_verdict(findings, inventory, signature_info, complete=info.complete)
+    verdict = compute_verdict(findings, inventory, used, complete=info.complete, locale=load_locale(locale))
     custody: tuple[CustodyEntry, ...] = tuple(case.custody.entries())
     return AnalysisResult(
         info=info,
         inventory=inventory,
         findings=findings,
         verdict=verdict,
-        signatures=signature_info,
+        signatures=used,
         manifest=evidence_entries(case),
         custody=custody,
         analysed_utc=iso_utc(),

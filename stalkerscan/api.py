@@ -20,7 +20,7 @@ from stalkerscan.model.case import AnalysisResult, VerdictLevel
 from stalkerscan.outputs import FORMATS, analysis_files, rendered_reports
 from stalkerscan.preserve.case import CaseFolder
 from stalkerscan.preserve.verify import VerifyReport, verify_case
-from stalkerscan.signatures.runtime import SignatureSet, load_signature_set
+from stalkerscan.signatures.signature_set import SignatureSet, load_signature_set
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,13 @@ def ensure_new_case_dir(out: Path | str) -> Path:
 def _signatures(signatures: SignatureSet | Sequence[str | Path] | None) -> SignatureSet:
     if isinstance(signatures, SignatureSet):
         return signatures
-    return load_signature_set(extra=[Path(p) for p in (signatures or ())])
+    return load_signature_set([Path(p) for p in (signatures or ())])
 
 
 def _first_analysis(case: CaseFolder, sigs: SignatureSet, *, locale: str, formats: Sequence[str]) -> AnalysisResult | None:
     """Analyse right after acquisition; a failure here never costs the evidence."""
     try:
-        result = analyse(case, sigs)
+        result = analyse(case, sigs, locale=locale)
         for name, data in analysis_files(result, locale=locale, formats=formats).items():
             case.write_file(name, data)
         case.custody.append("analysed", {"signatures": result.signatures.description,
@@ -189,14 +189,14 @@ def _scan_android(
         "platform": "android", "serial": phone.entry.serial, "model": phone.entry.model,
         "product": phone.entry.product, "device": phone.entry.device,
         "features": sorted(phone.features), "adb_server": f"{address.host}:{address.port}",
-        "signatures": sigs.info().description,
+        "signatures": sigs.summary(),
     })
     channel = open_channel(client, phone, request_timeout=request_timeout)
     acquirer = AndroidAcquirer(channel, case, progress=progress)
     result = acquirer.acquire(choose_apks=lambda c: apks_worth_pulling(c, pull_apks, sigs))
     facts = {
         "device_serial": phone.entry.serial,
-        "device_model": phone.entry.model,
+        "device_model": _android_model(case) or phone.entry.model,
         "shell_requests": result.shell_requests,
         "pull_requests": result.pull_requests,
         "bytes_read": result.bytes_read,
@@ -204,7 +204,7 @@ def _scan_android(
         "clock_drift_end_s": result.clock_drift_end_s,
         "failed_artifacts": list(result.failed_artifacts),
         "apk_policy": pull_apks,
-        "signatures": sigs.info().description,
+        "signatures": sigs.summary(),
     }
     try:
         case.close_acquisition(complete=result.complete, reason=result.reason, facts=facts)
@@ -212,6 +212,18 @@ def _scan_android(
     finally:
         _seal_quietly(case)
     return Case(case.root, analysis, case.root, error=result.error)
+
+
+def _android_model(case: CaseFolder) -> str | None:
+    """The phone's own model name (``adb devices -l`` mangles punctuation to underscores)."""
+    from stalkerscan.model.artifacts import AndroidArtifact, latest
+    from stalkerscan.parse.android.getprop import device_info_from_props, parse_getprop
+
+    record = latest(case, AndroidArtifact.GETPROP.value)
+    if record is None:
+        return None
+    info = device_info_from_props(parse_getprop(case.read(record)).props)
+    return " ".join(part for part in (info.manufacturer, info.model) if part) or None
 
 
 def _seal_quietly(case: CaseFolder) -> None:
@@ -247,7 +259,7 @@ def analyze(
         )
     if not case.is_sealed():
         case.seal()
-    result = analyse(case, sigs, analysed_on=analysed_on)
+    result = analyse(case, sigs, analysed_on=analysed_on, locale=locale)
     folder = case.new_analysis()
     for name, data in analysis_files(result, locale=locale, formats=formats).items():
         folder.write_file(name, data)

@@ -29,7 +29,7 @@ def test_parse_devices_long():
         ("0123456789ABCDEF", "device"), ("R58M12ABCDE", "unauthorized"),
         ("127.0.0.1:40001", "offline"), ("ZY22XYZ", "no permissions"),
     ]
-    assert entries[0].model == "Pixel 7" and entries[0].product == "panther"
+    assert entries[0].model == "Pixel_7" and entries[0].product == "panther"
     assert entries[0].transport_id == "3" and entries[1].usb == "1-2"
 
 

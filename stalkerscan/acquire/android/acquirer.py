@@ -72,6 +72,9 @@ _REJECTION_MARKERS = (
     b"inaccessible or not found", b"not found", b"usage:", b"Usage:", b"Bad argument",
     b"Security exception", b"SecurityException", b"Invalid",
 )
+# Artifacts whose non-zero exit status is a normal answer: ``ls -d`` exits 1 when any of
+# the paths is missing, which on a phone that is not rooted is all of them.
+_NONZERO_IS_ANSWER = frozenset({AndroidArtifact.ROOT_CHECK.value})
 # Artifacts whose answer must contain something to count as an answer.
 _EXPECTED_MARKER = {
     AndroidArtifact.PACKAGE_LIST.value: b"package:",
@@ -159,11 +162,14 @@ class AndroidAcquirer:
             with writer:
                 outcome = self.channel.run(command, sink)
                 host_after = time.time()
-                failed = (outcome.exit_code not in (0, None)) or (
-                    outcome.exit_code is None and _looks_rejected(bytes(head[:300]))
-                )
-                if outcome.exit_code == 0 and _looks_rejected(bytes(head[:120])):
-                    failed = True  # some builds print the usage error and still exit 0
+                if command.artifact in _NONZERO_IS_ANSWER:
+                    failed = False
+                else:
+                    failed = (outcome.exit_code not in (0, None)) or (
+                        outcome.exit_code is None and _looks_rejected(bytes(head[:300]))
+                    )
+                    if outcome.exit_code == 0 and _looks_rejected(bytes(head[:120])):
+                        failed = True  # some builds print the usage error and still exit 0
                 expected = _EXPECTED_MARKER.get(command.artifact)
                 if expected is not None and expected not in head:
                     failed = True

@@ -196,7 +196,7 @@ class DeviceEntry:
     """``device``, ``unauthorized``, ``offline``, ``no permissions``, ``recovery``, ..."""
 
     model: str | None = None
-    """``model:`` field, underscores turned back into spaces."""
+    """``model:`` field as adb prints it (adb turns spaces and punctuation into ``_``)."""
 
     product: str | None = None
     """``product:`` field."""
@@ -233,7 +233,7 @@ def parse_devices_long(text: str) -> list[DeviceEntry]:
             DeviceEntry(
                 serial=serial,
                 state=state,
-                model=fields.get("model", "").replace("_", " ") or None,
+                model=fields.get("model") or None,
                 product=fields.get("product") or None,
                 device=fields.get("device") or None,
                 transport_id=fields.get("transport_id") or None,

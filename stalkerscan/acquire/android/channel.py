@@ -28,12 +28,14 @@ APK_PATH = re.compile(
     r"^/(?:data/app|data/app-private|system|system_ext|product|vendor|odm|oem|apex|mnt/expand|mnt/asec)"
     r"(?:/[A-Za-z0-9._~=+,@-]+)+\.apk$"
 )
+# Where su binaries and root managers are usually found. Only paths the shell user can look
+# at: /data/adb, /cache and /data itself are closed to it on every phone, so listing them
+# would only ever say "Permission denied".
 SU_PATHS = (
     "/system/bin/su", "/system/xbin/su", "/sbin/su", "/system/su", "/system/bin/.ext/.su",
     "/system/usr/we-need-root/su-backup", "/system/xbin/mu", "/su/bin/su", "/data/local/xbin/su",
     "/data/local/bin/su", "/data/local/su", "/system/sd/xbin/su", "/system/bin/failsafe/su",
-    "/cache/su", "/data/su", "/dev/su", "/system/app/Superuser.apk", "/sbin/magisk",
-    "/data/adb/magisk", "/system/xbin/daemonsu",
+    "/dev/su", "/system/app/Superuser.apk", "/sbin/magisk", "/system/xbin/daemonsu",
 )
 
 _LIST_BASE = ("pm", "list", "packages", "-f", "-i", "-U", "-u", "--show-versioncode")

@@ -37,6 +37,15 @@ NOT_VISIBLE_OVER_USB = (
 """What an iPhone scan over USB cannot see; written to the custody log and acquisition facts."""
 
 
+def describe_signatures(sigs: Any) -> str:
+    """One line naming the signature set (``summary()``; older sets: ``info().description``)."""
+    summary = getattr(sigs, "summary", None)
+    if callable(summary):
+        return str(summary())
+    info = getattr(sigs, "info", None)
+    return str(info().description) if callable(info) else str(sigs)
+
+
 def wait_until_readable(session: IphoneSession, *, deadline: float,
                         on_wait: Callable[[str], None] | None, poll_interval: float = 1.0) -> None:
     """Start installation_proxy, waiting (until ``deadline``) while the phone is locked.
@@ -88,7 +97,7 @@ def _facts(session: IphoneSession, result: IosAcquisitionResult, sigs: Signature
         "clock_drift_start_s": result.clock_drift_start_s,
         "clock_drift_end_s": result.clock_drift_end_s,
         "failed_artifacts": list(result.failed_artifacts),
-        "signatures": sigs.info().description,
+        "signatures": describe_signatures(sigs),
         "not_visible_over_usb": NOT_VISIBLE_OVER_USB,
     }
     if result.clock_drift_start_s is None:
@@ -140,7 +149,7 @@ def scan_iphone(
         case = CaseFolder.create(out_path, platform="ios", source="usb", case_id=case_id, examiner=examiner)
         case.custody.append("device_identified", {
             **_identity(session, usbmux_address, trust_tapped),
-            "signatures": sigs.info().description,
+            "signatures": describe_signatures(sigs),
             "not_visible_over_usb": NOT_VISIBLE_OVER_USB,
         })
         try:

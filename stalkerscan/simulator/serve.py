@@ -1,0 +1,54 @@
+"""``stalkerscan simulate PROFILE``: run a simulated phone in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+from rich.console import Console
+from rich.markup import escape
+
+from stalkerscan.errors import UsageError
+
+
+def serve_forever(profile: str, *, mode: str | None, port: int, console: Console) -> None:
+    """Serve one simulated phone and print exactly how to point adb, pymobiledevice3 and
+    stalkerscan at it. ``mode``: ``android-host`` (default for Android), ``android-transport``
+    or ``ios`` (default for iPhone profiles)."""
+    from stalkerscan.demo import simulated_phone
+
+    kind, phone = simulated_phone(profile)
+    mode = mode or ("ios" if kind == "ios" else "android-host")
+    if (mode == "ios") != (kind == "ios"):
+        raise UsageError(f"The profile {profile!r} is an {kind} phone; it cannot be served with --{mode}.")
+    if mode == "ios":
+        _serve_ios(phone, port, console)
+        return
+    from stalkerscan.simulator.android.run import serve_android_in_foreground
+
+    serve_android_in_foreground([phone], transport=mode == "android-transport", port=port,
+                                out=lambda text: console.print(escape(text)))
+    console.print(f"Stopped. The phone received {phone.log.count()} requests; "
+                  f"{len(phone.log.write_attempts())} were refused as not read-only.")
+
+
+def _serve_ios(phone: object, port: int, console: Console) -> None:
+    from stalkerscan.simulator.ios.run import client_instructions, running_usbmuxd
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with running_usbmuxd([phone], tcp_port=port if port else None) as address:
+            console.print(f"Simulated iPhone behind usbmuxd at {escape(address)}")
+            for line in client_instructions(address):
+                console.print("  " + escape(line))
+            console.print("  Stop with Ctrl-C.")
+            with contextlib.suppress(KeyboardInterrupt):
+                while not stop.wait(0.5):
+                    pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    log = phone.log  # type: ignore[attr-defined]
+    console.print(f"Stopped. The phone received {log.count()} requests; "
+                  f"{len(log.write_attempts())} were refused as not read-only.")
