@@ -176,8 +176,9 @@ def evidence_entries(case: CaseFolder) -> tuple[ManifestEntry, ...]:
     for entry in case.custody.entries():
         if entry.event in ("captured", "case_opened"):
             for rel, info in dict(entry.details.get("files") or {}).items():
-                if isinstance(info, dict):
-                    entries[rel] = ManifestEntry(rel, str(info.get("sha256")), int(info.get("size", 0)))
+                digest = info.get("sha256") if isinstance(info, dict) else None
+                if isinstance(digest, str) and len(digest) == 64:
+                    entries[rel] = ManifestEntry(rel, digest, int(info.get("size", 0)))
     return tuple(entries[k] for k in sorted(entries))
 
 

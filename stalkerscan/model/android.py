@@ -57,7 +57,8 @@ class CertificateInfo:
     """The certificate issuer, RFC 4514 string."""
 
     scheme: str
-    """Where it was found: ``v1`` (JAR signature), ``v2`` or ``v3`` (APK Signature Scheme)."""
+    """Where it was found: ``v1`` (JAR signature), ``v2``, ``v3``, ``v3.1`` (APK Signature Scheme),
+    or ``v3-lineage`` (an earlier certificate in a v3 key-rotation lineage)."""
 
     not_before: str | None = None
     """Validity start, ISO 8601 UTC."""
@@ -226,6 +227,8 @@ class AccessibilityService:
     label: str | None = None
     """The service label shown in Settings, where the phone printed it."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class NotificationListener:
@@ -237,6 +240,8 @@ class NotificationListener:
     package: str
     """The package that owns the listener."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class DeviceAdmin:
@@ -257,6 +262,8 @@ class DeviceAdmin:
     user_id: int = 0
     """Android user the grant applies to."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class ManagementOwner:
@@ -277,6 +284,8 @@ class ManagementOwner:
     user_id: int | None = None
     """Android user (profile) it manages."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class RiskySetting:
@@ -297,6 +306,8 @@ class RiskySetting:
     meaning: str
     """One plain sentence: what this value means for the person."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class RootSign:
@@ -308,6 +319,8 @@ class RootSign:
     detail: str
     """The path, package or property value that shows it."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class AndroidInventory:

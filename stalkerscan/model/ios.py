@@ -133,6 +133,8 @@ class IosProfile:
     version: int | None = None
     """PayloadVersion."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class IosCloudConfiguration:
@@ -150,6 +152,8 @@ class IosCloudConfiguration:
     configuration_url: str | None = None
     """ConfigurationURL of the enrolment server."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class JailbreakSign:
@@ -161,6 +165,8 @@ class JailbreakSign:
     detail: str
     """The bundle id, service name or value that shows it."""
 
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
 class IosInventory:
