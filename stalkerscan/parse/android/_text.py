@@ -12,6 +12,10 @@ from stalkerscan.model.common import ParseProblem, clean_excerpt
 # dot, and a parser should rather keep an odd name than drop an app.
 PACKAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
 
+MAX_TEXT = 4096
+"""Free text from the phone (labels, version names) is shortened to this many characters in
+parsed results; the raw output keeps it whole."""
+
 NULL_WORDS = frozenset({"null", ""})
 """How the phone prints a missing value."""
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from stalkerscan.model.common import ParseProblem
-from stalkerscan.parse.android._text import ProblemLog, complete_lines, decode, to_int
+from stalkerscan.parse.android._text import MAX_TEXT, ProblemLog, complete_lines, decode, to_int
 
 _LISTS = ("installed", "enabled", "binding", "bound", "crashed")
 _HEADER = re.compile(r"\b(installed|enabled|binding|bound|crashed) services\s*:\s*\{", re.IGNORECASE)
@@ -182,7 +182,12 @@ def parse_dumpsys_accessibility(data: bytes, *, source: str = "dumpsys_accessibi
             log.add(f"The {kind} services list never closes (output cut short?)", lineno, line)
         body = "\n".join(chunk)
         if kind == "bound":
-            current.lists["bound"].extend(_labels(body))
+            for label in _labels(body):
+                if len(label) > MAX_TEXT:
+                    log.add(f"A service label is {len(label)} characters long; shortened here "
+                            "(the raw output keeps it whole)", lineno, label)
+                    label = label[:MAX_TEXT]
+                current.lists["bound"].append(label)
         else:
             current.lists[kind].extend(_components(body))
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from stalkerscan.model.android import DeviceAdmin, ManagementOwner
 from stalkerscan.model.common import ParseProblem
 from stalkerscan.parse.android._text import (
+    MAX_TEXT,
     ProblemLog,
     complete_lines,
     decode,
@@ -218,7 +219,7 @@ def _owner_field(owner: _Owner, stripped: str) -> None:
     elif stripped.startswith("package="):
         owner.package = owner.package or null_to_none(stripped[8:])
     elif stripped.startswith("name="):
-        owner.name = owner.name or null_to_none(stripped[5:])
+        owner.name = owner.name or null_to_none(stripped[5:MAX_TEXT + 5])
     elif stripped.startswith("User ID:"):
         owner.user_id = owner.user_id if owner.user_id is not None else to_int(stripped[8:])
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from stalkerscan.model.common import ParseProblem
 from stalkerscan.parse.android._text import (
+    MAX_TEXT,
     ProblemLog,
     complete_lines,
     decode,
@@ -560,6 +561,10 @@ class _SectionReader:
             return
         attr = _REST_FIELDS.get(key)
         if attr is not None:
+            if len(value) > MAX_TEXT:
+                self.log.add(f"{key} of {block.name} is {len(value)} characters long; shortened "
+                             "here (the raw output keeps it whole)", lineno, stripped)
+                value = value[:MAX_TEXT]
             block.set_field(key, attr, value, lineno, stripped)
         elif key == "pkgFlags":
             block.pkg_flags = _flag_list(value)

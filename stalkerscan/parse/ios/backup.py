@@ -98,6 +98,10 @@ def _stream_path(record: RawRecord) -> str:
     return record.files.get("decrypted") or record.files.get("data") or ""
 
 
+def _ok(record: RawRecord | None) -> RawRecord | None:
+    return record if record is not None and record.outcome is Outcome.OK else None
+
+
 def backup_records(reader: EvidenceReader) -> dict[str, RawRecord]:
     """The last successful ``backup_file`` record of each file, by subject."""
     chosen: dict[str, RawRecord] = {}
@@ -171,8 +175,8 @@ def parse_backup(reader: EvidenceReader, source: str = "backup") -> BackupConten
     records = backup_records(reader)
     info: dict[str, Any] = {}
     manifest: dict[str, Any] = {}
-    info_record = records.get(INFO_PLIST)
-    manifest_record = records.get(MANIFEST_PLIST)
+    info_record = _ok(records.get(INFO_PLIST))
+    manifest_record = _ok(records.get(MANIFEST_PLIST))
     if info_record is not None:
         info = load_dict(_plaintext(reader, info_record), log, INFO_PLIST) or {}
     else:
