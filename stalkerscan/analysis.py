@@ -72,13 +72,27 @@ def build_inventory(case: CaseFolder) -> AndroidInventory | IosInventory:
 
 # --------------------------------------------------------------------------- matching
 def match_inventory(inventory: AndroidInventory | IosInventory, signatures: SignatureSet) -> list[SignatureMatch]:
-    """Every signature match for an inventory (indicator index; YARA over pulled APKs)."""
+    """Every indicator match for an inventory (package names, certificates, hashes, ...)."""
     if isinstance(inventory, AndroidInventory):
         return signatures.index.match_android(inventory)
     return signatures.index.match_ios(inventory)
 
 
-def signature_info(signatures: SignatureSet) -> SignatureSetInfo:
+def match_case(
+    inventory: AndroidInventory | IosInventory, signatures: SignatureSet, case_root: Path
+) -> tuple[list[SignatureMatch], list[str]]:
+    """Indicator matches plus YARA over the APKs kept in the case; and notes on what YARA
+    could not scan."""
+    matches = match_inventory(inventory, signatures)
+    if not isinstance(inventory, AndroidInventory):
+        return matches, []
+    from stalkerscan.match.yara_matcher import yara_matches
+
+    found, notes = yara_matches(inventory, case_root, signatures)
+    return matches + found, notes
+
+
+def signature_info(signatures: SignatureSet, notes: Sequence[str] = ()) -> SignatureSetInfo:
     """What the report and custody log say about the signatures used."""
     from datetime import datetime, timezone
 
@@ -97,7 +111,7 @@ def signature_info(signatures: SignatureSet) -> SignatureSetInfo:
         families=counts.get("families", 0),
         indicators=sum(n for kind, n in counts.items() if kind != "families"),
         age_days=age_days,
-        warnings=tuple(signatures.warnings),
+        warnings=(*signatures.warnings, *notes),
     )
 
 
@@ -187,10 +201,10 @@ def analyse(
 ) -> AnalysisResult:
     """Parse, match and judge one case folder's preserved evidence."""
     inventory = build_inventory(case)
-    matches = match_inventory(inventory, signatures)
+    matches, notes = match_case(inventory, signatures, case.root)
     findings = evaluate_findings(inventory, matches, analysed_on or date.today())
     info = case_info(case)
-    used = signature_info(signatures)
+    used = signature_info(signatures, notes)
     from stalkerscan.report.locale import load_locale
     from stalkerscan.report.verdict import compute_verdict
 
