@@ -247,14 +247,12 @@ def build_android_inventory(
     access_ok = note_missing(access_art.name, _usable(access_art, access.recognized))
 
     settings: dict[str, dict[str, str]] = {}
-    settings_lines: dict[str, Mapping[str, int]] = {}
     for namespace, artifact_name in SETTINGS_ARTIFACTS.items():
         art = read[artifact_name.value]
         parsed = parse_settings(art.stdout, namespace, source=art.name)
         problems.extend(parsed.problems)
         if note_missing(art.name, _usable(art, parsed.recognized)):
             settings[namespace] = dict(parsed.values)
-            settings_lines[namespace] = parsed.lines
 
     services = _accessibility_services(access if access_ok else None, settings.get("secure"))
     service_labels = {
