@@ -56,7 +56,7 @@ FaultsArg = TransportFaults | ContentFaults | Mapping[str, Any] | None
 class SimulatedAndroidPhone(AndroidPhoneModel):
     """An Android phone described by an :class:`AndroidProfile`."""
 
-    profile: AndroidProfile | None = None
+    profile: AndroidProfile | None = field(default=None, repr=False)
     """What the phone is (apps, settings, version, vendor)."""
 
     content_faults: ContentFaults = field(default_factory=ContentFaults)
