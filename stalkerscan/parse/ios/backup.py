@@ -201,11 +201,12 @@ def parse_backup(reader: EvidenceReader, source: str = "backup") -> BackupConten
             if content is None:
                 continue
             identifier = text(content.get("PayloadIdentifier")) or subject.rsplit("/", 1)[-1]
-            profiles.append(profile_from_metadata(identifier, content))
+            sources = (SourceRef(_stream_path(record), None, subject),)
+            profiles.append(profile_from_metadata(identifier, content, None, sources))
         elif subject == f"{PROFILES_DOMAIN}/{CLOUD_CONFIGURATION_FILE}":
             content = load_dict(_plaintext(reader, record), log, subject)
             if content is not None:
-                cloud = cloud_configuration_from_dict(content)
+                cloud = cloud_configuration_from_dict(content, (SourceRef(_stream_path(record), None, subject),))
     db = records.get(MANIFEST_DB)
     profiles_read = db is not None and db.outcome is Outcome.OK and (not encrypted or "decrypted" in db.files)
     return BackupContents(

@@ -47,7 +47,8 @@ def _probes(reader: EvidenceReader) -> tuple[list[ServiceProbe], bool]:
         if record.outcome is Outcome.INTERRUPTED or RESPONSE not in record.files:
             answered = False
             continue
-        probes.append(parse_service_probe(reader.read(record, RESPONSE), service))
+        probes.append(parse_service_probe(reader.read(record, RESPONSE), service,
+                                          path=record.files.get(RESPONSE, "")))
     return probes, answered
 
 
@@ -79,7 +80,8 @@ def build_live_inventory(reader: EvidenceReader) -> IosInventory:
     profiles_record = latest(reader, IosArtifact.PROFILE_LIST.value)
     profiles = ()
     if profiles_record is not None:
-        profile_list = parse_profile_list(reader.read(profiles_record, RESPONSE))
+        profile_list = parse_profile_list(reader.read(profiles_record, RESPONSE),
+                                          path=profiles_record.files.get(RESPONSE, ""))
         profiles = profile_list.profiles
         problems += profile_list.problems
         if not profile_list.recognized:
@@ -90,7 +92,8 @@ def build_live_inventory(reader: EvidenceReader) -> IosInventory:
     cloud_record = latest(reader, IosArtifact.CLOUD_CONFIGURATION.value)
     cloud: IosCloudConfiguration | None = None
     if cloud_record is not None:
-        answer = parse_cloud_configuration(reader.read(cloud_record, RESPONSE))
+        answer = parse_cloud_configuration(reader.read(cloud_record, RESPONSE),
+                                           path=cloud_record.files.get(RESPONSE, ""))
         cloud = answer.configuration
         problems += answer.problems
     if cloud is None or not _answered_in_full(cloud_record):

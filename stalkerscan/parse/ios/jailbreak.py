@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from stalkerscan.model.common import ParseProblem
+from stalkerscan.model.common import ParseProblem, SourceRef
 from stalkerscan.model.ios import IosApp, JailbreakSign
 from stalkerscan.parse.ios._plist import ProblemLog, integer, load_dict, split_frames, text
 
@@ -75,28 +75,32 @@ class ServiceProbe:
     problems: tuple[ParseProblem, ...] = ()
     """What could not be read."""
 
+    path: str = ""
+    """The preserved answer, relative to the case folder."""
 
-def parse_service_probe(data: bytes, service: str, *, source: str = "jailbreak_services") -> ServiceProbe:
+
+def parse_service_probe(data: bytes, service: str, *, path: str = "",
+                        source: str = "jailbreak_services") -> ServiceProbe:
     """Parse the ``response`` stream of one ``StartService`` probe; never raises."""
     log = ProblemLog(source)
     frames = split_frames(data, log)
     if not frames:
         if not log.freeze():
             log.add(f"No answer to the {service} probe")
-        return ServiceProbe(service, None, log.freeze())
+        return ServiceProbe(service, None, log.freeze(), path)
     answer = load_dict(frames[0].payload, log, f"The {service} probe answer")
     if answer is None:
-        return ServiceProbe(service, None, log.freeze())
+        return ServiceProbe(service, None, log.freeze(), path)
     error = text(answer.get("Error"))
     if error is not None:
         if error in ("InvalidService", "ServiceProhibited", "NoSuchService"):
-            return ServiceProbe(service, False, log.freeze())
+            return ServiceProbe(service, False, log.freeze(), path)
         log.add(f"lockdownd answered the {service} probe with {error}")
-        return ServiceProbe(service, None, log.freeze())
+        return ServiceProbe(service, None, log.freeze(), path)
     if integer(answer.get("Port")) is not None:
-        return ServiceProbe(service, True, log.freeze())
+        return ServiceProbe(service, True, log.freeze(), path)
     log.add(f"The {service} probe answer has neither a port nor an error")
-    return ServiceProbe(service, None, log.freeze())
+    return ServiceProbe(service, None, log.freeze(), path)
 
 
 def jailbreak_signs(apps: Iterable[IosApp], probes: Iterable[ServiceProbe] = ()) -> tuple[JailbreakSign, ...]:
@@ -104,20 +108,22 @@ def jailbreak_signs(apps: Iterable[IosApp], probes: Iterable[ServiceProbe] = ())
     signs: list[JailbreakSign] = []
     for app in sorted(apps, key=lambda a: a.bundle_id):
         if app.bundle_id in JAILBREAK_APPS:
-            signs.append(JailbreakSign("jailbreak_app", f"{app.bundle_id} ({JAILBREAK_APPS[app.bundle_id]})"))
+            signs.append(JailbreakSign("jailbreak_app", f"{app.bundle_id} ({JAILBREAK_APPS[app.bundle_id]})",
+                                       app.sources))
         elif app.bundle_id in SIGNING_BYPASS_APPS:
             signs.append(JailbreakSign("other", f"{app.bundle_id} ({SIGNING_BYPASS_APPS[app.bundle_id]}: "
-                                                "installs apps outside Apple's signing checks)"))
+                                                "installs apps outside Apple's signing checks)", app.sources))
         elif app.path and any(marker in app.path for marker in JAILBREAK_PATH_MARKERS):
             signs.append(JailbreakSign("jailbreak_app", f"{app.bundle_id} is installed in a jailbreak "
-                                                        f"folder: {app.path[:200]}"))
+                                                        f"folder: {app.path[:200]}", app.sources))
         elif (app.application_type == "User" and app.path
               and app.path.startswith(("/Applications/", "/private/Applications/"))):
             # Stock iOS keeps only its own apps in /Applications; user apps there were put
             # in place by a jailbreak.
             signs.append(JailbreakSign("jailbreak_app", f"{app.bundle_id} is a user app installed in "
-                                                        f"the system folder: {app.path[:200]}"))
+                                                        f"the system folder: {app.path[:200]}", app.sources))
     for probe in probes:
         if probe.offered:
-            signs.append(JailbreakSign("extra_service", probe.service))
+            sources = (SourceRef(probe.path, None, f"StartService {probe.service}: Port"),) if probe.path else ()
+            signs.append(JailbreakSign("extra_service", probe.service, sources))
     return tuple(signs)

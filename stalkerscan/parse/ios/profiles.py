@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stalkerscan.model.common import ParseProblem
+from stalkerscan.model.common import ParseProblem, SourceRef
 from stalkerscan.model.ios import IosCloudConfiguration, IosProfile
 from stalkerscan.parse.ios._plist import ProblemLog, flag, integer, load_dict, split_frames, text
 
@@ -72,7 +72,8 @@ def payload_types(payload_content: Any) -> tuple[str, ...]:
 
 
 def profile_from_metadata(identifier: str, metadata: Mapping[str, Any],
-                          manifest: Mapping[str, Any] | None = None) -> IosProfile:
+                          manifest: Mapping[str, Any] | None = None,
+                          sources: tuple[SourceRef, ...] = ()) -> IosProfile:
     """One profile from its metadata (list answer or stored profile) and manifest entry."""
     manifest = manifest if isinstance(manifest, Mapping) else {}
     return IosProfile(
@@ -85,6 +86,7 @@ def profile_from_metadata(identifier: str, metadata: Mapping[str, Any],
         active=flag(manifest.get("IsActive")),
         payload_types=payload_types(metadata.get("PayloadContent")),
         version=integer(metadata.get("PayloadVersion")),
+        sources=sources,
     )
 
 
@@ -102,7 +104,7 @@ def _error_of(answer: Mapping[str, Any]) -> str | None:
     return status or "no Status in the answer"
 
 
-def parse_profile_list(data: bytes, *, source: str = "profile_list") -> ProfileList:
+def parse_profile_list(data: bytes, *, path: str = "", source: str = "profile_list") -> ProfileList:
     """Parse the ``response`` stream of ``GetProfileList``; never raises."""
     log = ProblemLog(source)
     frames = split_frames(data, log)
@@ -140,23 +142,27 @@ def parse_profile_list(data: bytes, *, source: str = "profile_list") -> ProfileL
         if not isinstance(entry, Mapping):
             log.add(f"No readable metadata for the profile {identifier}", identifier)
             entry = {}
-        profiles.append(profile_from_metadata(identifier, entry, manifest.get(identifier)))
+        sources = (SourceRef(path, None, f"ProfileMetadata: {identifier}"),) if path else ()
+        profiles.append(profile_from_metadata(identifier, entry, manifest.get(identifier), sources))
     if len(identifiers) > MAX_PROFILES:
         log.add(f"More than {MAX_PROFILES} profiles listed; the rest were ignored")
     return ProfileList(profiles=tuple(profiles), recognized=True, problems=log.freeze())
 
 
-def cloud_configuration_from_dict(values: Mapping[str, Any]) -> IosCloudConfiguration:
+def cloud_configuration_from_dict(values: Mapping[str, Any],
+                                  sources: tuple[SourceRef, ...] = ()) -> IosCloudConfiguration:
     """Supervision and enrolment facts from a cloud configuration dictionary."""
     return IosCloudConfiguration(
         supervised=flag(values.get("IsSupervised")),
         organization=text(values.get("OrganizationName")),
         mdm_unremovable=flag(values.get("IsMDMUnremovable")),
         configuration_url=text(values.get("ConfigurationURL")),
+        sources=sources,
     )
 
 
-def parse_cloud_configuration(data: bytes, *, source: str = "cloud_configuration") -> CloudConfigurationAnswer:
+def parse_cloud_configuration(data: bytes, *, path: str = "",
+                              source: str = "cloud_configuration") -> CloudConfigurationAnswer:
     """Parse the ``response`` stream of ``GetCloudConfiguration``; never raises.
 
     An acknowledged answer without a ``CloudConfiguration`` means the phone holds none (it
@@ -177,8 +183,10 @@ def parse_cloud_configuration(data: bytes, *, source: str = "cloud_configuration
         return CloudConfigurationAnswer(error=error, problems=log.freeze())
     values = answer.get("CloudConfiguration")
     if values is None:
-        return CloudConfigurationAnswer(IosCloudConfiguration(), problems=log.freeze())
+        sources = (SourceRef(path, None, "no CloudConfiguration in the answer"),) if path else ()
+        return CloudConfigurationAnswer(IosCloudConfiguration(sources=sources), problems=log.freeze())
     if not isinstance(values, Mapping):
         log.add("CloudConfiguration is not a dictionary")
         return CloudConfigurationAnswer(problems=log.freeze())
-    return CloudConfigurationAnswer(cloud_configuration_from_dict(values), problems=log.freeze())
+    sources = (SourceRef(path, None, "CloudConfiguration"),) if path else ()
+    return CloudConfigurationAnswer(cloud_configuration_from_dict(values, sources), problems=log.freeze())

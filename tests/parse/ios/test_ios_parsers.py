@@ -12,7 +12,7 @@ import pytest
 from ios_frames import add, frame, frames
 
 from stalkerscan.model.artifacts import IosArtifact, MemoryEvidence, Outcome
-from stalkerscan.model.ios import IosCloudConfiguration, IosSigning, JailbreakSign
+from stalkerscan.model.ios import IosCloudConfiguration, IosSigning
 from stalkerscan.parse.ios.apps import judge_signing, parse_app_list
 from stalkerscan.parse.ios.inventory import build_ios_inventory
 from stalkerscan.parse.ios.jailbreak import jailbreak_signs, parse_service_probe
@@ -255,7 +255,9 @@ def test_inventory_of_a_complete_live_scan():
     assert inventory.device.udid == "00008101-001E30590C08001E"
     assert inventory.app("org.example.tracker").signing is IosSigning.ENTERPRISE
     assert [p.identifier for p in inventory.profiles] == ["org.example.mdm", "org.example.vpn"]
-    assert inventory.cloud_configuration == IosCloudConfiguration(supervised=False)
+    assert inventory.cloud_configuration.supervised is False
+    assert inventory.cloud_configuration.sources[0].path == "raw/0004-cloud_configuration.response"
+    assert inventory.profiles[0].sources[0].path == "raw/0003-profile_list.response"
     assert inventory.jailbreak_signs == ()
 
 
@@ -275,7 +277,9 @@ def test_jailbreak_service_in_inventory():
     evidence = live_evidence()
     add(evidence, IosArtifact.JAILBREAK_SERVICES.value,
         frame({"Request": "StartService", "Service": "com.apple.afc2", "Port": 50001}), subject="com.apple.afc2")
-    assert build_ios_inventory(evidence).jailbreak_signs == (JailbreakSign("extra_service", "com.apple.afc2"),)
+    (sign,) = build_ios_inventory(evidence).jailbreak_signs
+    assert (sign.kind, sign.detail) == ("extra_service", "com.apple.afc2")
+    assert sign.sources[0].path == "raw/0006-jailbreak_services.response"
 
 
 def test_garbage_everywhere_gives_problems_not_exceptions():
