@@ -39,11 +39,13 @@ SIDELOADED = frozenset({
 
 
 # --------------------------------------------------------------------------- inventories
-def inspect_pulled_apks(case: CaseFolder) -> dict[str, list[ApkFile]]:
-    """Inspect every APK pulled into the case: hashes, certificates, problems."""
-    from stalkerscan.apk.analyze import inspect_apk
+def inspect_pulled_apks(case: CaseFolder) -> tuple[dict[str, list[ApkFile]], dict[str, str]]:
+    """Inspect every APK pulled into the case: hashes, certificates, problems; and the app
+    labels their manifests give (the phone's shell has no other way to tell an app's name)."""
+    from stalkerscan.apk.analyze import inspect_apk_details
 
     by_package: dict[str, list[ApkFile]] = defaultdict(list)
+    labels: dict[str, str] = {}
     for record in case.records():
         if record.name != AndroidArtifact.APK.value or "data" not in record.files:
             continue
@@ -51,9 +53,14 @@ def inspect_pulled_apks(case: CaseFolder) -> dict[str, list[ApkFile]]:
             continue
         rel = record.files["data"]
         device_path = record.request.removeprefix("RECV ").strip()
-        apk = inspect_apk(case.root / rel, device_path=device_path, case_path=rel)
-        by_package[record.subject or "?"].append(apk)
-    return dict(by_package)
+        details = inspect_apk_details(case.root / rel, device_path=device_path, case_path=rel)
+        package = record.subject or "?"
+        by_package[package].append(details.apk)
+        manifest = details.manifest
+        # Only the base APK names the app; a manifest naming another package is not believed.
+        if manifest is not None and manifest.label and manifest.package in (None, package):
+            labels.setdefault(package, manifest.label)
+    return dict(by_package), labels
 
 
 def build_inventory(case: CaseFolder) -> AndroidInventory | IosInventory:
@@ -62,8 +69,9 @@ def build_inventory(case: CaseFolder) -> AndroidInventory | IosInventory:
         from stalkerscan.parse.android.inventory import build_android_inventory
 
         acquisition = case.acquisition() or {}
+        apks, labels = inspect_pulled_apks(case)
         return build_android_inventory(
-            case, apks=inspect_pulled_apks(case), serial=acquisition.get("device_serial")
+            case, apks=apks, labels=labels, serial=acquisition.get("device_serial")
         )
     from stalkerscan.parse.ios.inventory import build_ios_inventory
 
