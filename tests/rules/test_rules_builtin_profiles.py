@@ -56,4 +56,4 @@ def test_infected_phone_gives_the_expected_findings() -> None:
             ("android.play_protect_off", "device")} <= serious
     # Nothing serious about the ordinary apps: only the two sideloaded ones are named.
     assert {subject for _, subject in serious} <= {disguised, "device",
-                                                   "org.example.placeholder.signed"}
+                                                   "com.sec.android.sipibuz"}

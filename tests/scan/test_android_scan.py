@@ -67,7 +67,12 @@ def test_infected_findings(infected):
     assert ("android.sideloaded_surveillance_capability", SUSPECT) in findings
     assert ("android.hidden_from_launcher", SUSPECT) in findings
     assert ("android.play_protect_off", "device") in findings
-    assert case.result.verdict.level in (VerdictLevel.SIGNS_OF_MONITORING, VerdictLevel.KNOWN_STALKERWARE)
+    # The app the project's own signatures name (aspy.yaml, a publicly documented package).
+    assert ("signature.aspy", "com.sec.android.sipibuz") in findings
+    signature = next(f for f in case.result.findings if f.id == "signature.aspy")
+    assert [(m.indicator_kind, m.strength.value) for m in signature.matches] == [("package", "medium")]
+    assert signature.matches[0].provenance[0].source == "stalkerscan"
+    assert case.result.verdict.level is VerdictLevel.KNOWN_STALKERWARE
     app = case.result.inventory.app(SUSPECT)
     assert app is not None and not app.system
     assert app.hidden_from_launcher is True

@@ -67,8 +67,8 @@ def test_infected_profile_marks_the_signature_matched_slot() -> None:
     marker = [i for i, line in enumerate(lines) if line.strip() == "# SIGNATURE-MATCHED APP"]
     assert len(marker) == 1
     following = "\n".join(lines[marker[0]:marker[0] + 6])
-    assert "package: org.example.placeholder.signed" in following
-    app = load_profile("android-infected").app("org.example.placeholder.signed")
+    assert "package: com.sec.android.sipibuz" in following
+    app = load_profile("android-infected").app("com.sec.android.sipibuz")
     assert app is not None and app.initiating == "com.android.shell" and app.installer is None
 
 
