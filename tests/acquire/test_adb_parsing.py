@@ -7,6 +7,7 @@ import pytest
 from stalkerscan.acquire.android.adb_client import error_from_fail, parse_devices_long
 from stalkerscan.acquire.android.server import install_advice, resolve_server_address
 from stalkerscan.errors import (
+    DeviceDisconnectedError,
     DeviceOfflineError,
     DeviceUnauthorizedError,
     MultipleDevicesError,
@@ -46,6 +47,7 @@ def test_parse_devices_tolerates_garbage():
     ("device 'XYZ' not found", NoDeviceError),
     ("no devices/emulators found", NoDeviceError),
     ("more than one device/emulator", MultipleDevicesError),
+    ("closed", DeviceDisconnectedError),
 ])
 def test_fail_messages_become_typed_errors_with_advice(message, kind):
     error = error_from_fail(message, "XYZ")

@@ -84,6 +84,13 @@ def error_from_fail(message: str, serial: str | None = None) -> DeviceError:
         )
     if "permission" in lower:
         return DeviceError(f"{who} cannot be opened: {text}", NO_PERMISSIONS_ADVICE)
+    if lower in ("closed", "device closed") or "connection reset" in lower or "disconnected" in lower:
+        # The adb server answers "closed" when the phone went away under a request.
+        return DeviceDisconnectedError(
+            f"{who} stopped answering (the connection was closed).",
+            "Check the cable and that the phone is still unlocked; everything read so far has "
+            "been kept. Scan again into a new folder to complete the check.",
+        )
     return ProtocolError(f"The adb server refused the request: {text}")
 
 
