@@ -16,13 +16,16 @@ from iphone_helpers import run
 from pymobiledevice3 import usbmux
 from pymobiledevice3.exceptions import (
     GetProhibitedError,
+    InvalidServiceError,
     NoDeviceConnectedError,
     NotPairedError,
     PairingDialogResponsePendingError,
     PasswordRequiredError,
+    PyMobileDevice3Exception,
     UserDeniedPairingError,
 )
 from pymobiledevice3.lockdown import create_using_usbmux
+from pymobiledevice3.services.afc import AfcService
 from pymobiledevice3.services.installation_proxy import InstallationProxyService
 from pymobiledevice3.services.mobile_config import MobileConfigService
 
@@ -324,3 +327,49 @@ def test_forgotten_computer_has_a_stale_pair_record(serve, make_phone, pair_fold
         run(full_scan(pair_folder))
     sessions = [e for e in phone.log.entries() if e.service == "StartSession"]
     assert len(sessions) >= 2
+
+
+# --------------------------------------------------------------------------- jailbreak signs
+def test_probing_for_a_jailbreak_service_is_a_read(serve, make_phone, pair_folder):
+    jailbroken = make_phone(jailbreak={"apps": ["cydia"], "services": ["com.apple.afc2"]})
+    stock = make_phone(name="stock", seed=9, device={"serial": "SIMTEST00003"})
+    serve(jailbroken, stock)
+
+    async def probe(serial: str) -> Any:
+        lockdown = await create_using_usbmux(serial=serial, autopair=False,
+                                             pairing_records_cache_folder=pair_folder)
+        try:
+            try:
+                return await lockdown.get_service_connection_attributes("com.apple.afc2")
+            except InvalidServiceError as exc:
+                return exc
+        finally:
+            await lockdown.close()
+
+    offered = run(probe(jailbroken.udid))
+    absent = run(probe(stock.udid))
+    assert offered["Service"] == "com.apple.afc2" and isinstance(offered["Port"], int)
+    assert isinstance(absent, InvalidServiceError)
+    assert jailbroken.log.write_attempts() == [] and stock.log.write_attempts() == []
+    apps = run(full_scan(pair_folder, serial=jailbroken.udid))["apps"]
+    assert apps["com.saurik.Cydia"]["Path"] == "/Applications/Cydia.app"
+
+
+def test_nothing_is_served_on_a_jailbreak_service(serve, make_phone, pair_folder):
+    phone = make_phone(jailbreak={"services": ["com.apple.afc2"]})
+    serve(phone)
+
+    async def list_root() -> type[BaseException]:
+        lockdown = await create_using_usbmux(autopair=False,
+                                             pairing_records_cache_folder=pair_folder)
+        try:
+            with pytest.raises(PyMobileDevice3Exception) as caught:
+                async with AfcService(lockdown, service_name="com.apple.afc2") as afc:
+                    await afc.listdir("/")
+            return caught.type
+        finally:
+            await lockdown.close()
+
+    assert issubclass(run(list_root()), PyMobileDevice3Exception)
+    attempts = phone.log.write_attempts()
+    assert [(entry.layer, entry.service) for entry in attempts] == [("com.apple.afc2", "data")]
