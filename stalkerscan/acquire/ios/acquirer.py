@@ -259,7 +259,8 @@ class IosAcquirer:
     def _mcinstall(self, artifact: IosArtifact, message: Mapping[str, Any]) -> None:
         if not self.session.has_service(MCINSTALL_SERVICE):
             if IosArtifact.PROFILE_LIST.value in self.failed and artifact is IosArtifact.CLOUD_CONFIGURATION:
-                return  # the service was already refused for the profile list
+                self.failed.append(artifact.value)  # the service was already refused
+                return
             if not self._start(MCINSTALL_SERVICE, (artifact,)):
                 return
         record, _ = self._record(

@@ -160,6 +160,11 @@ def scan_iphone(
                                  "everything saved before that is kept.")
             raise
         try:
+            case.custody.append("clock_compared", {
+                "source": "lockdown TimeIntervalSince1970, read at the start and the end of the scan",
+                "phone_minus_computer_start_s": result.clock_drift_start_s,
+                "phone_minus_computer_end_s": result.clock_drift_end_s,
+            })
             case.close_acquisition(complete=result.complete, reason=result.reason,
                                    facts=_facts(session, result, sigs))
             analysis = first_analysis(case, sigs, locale=locale, formats=formats)
