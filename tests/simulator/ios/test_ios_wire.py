@@ -133,8 +133,10 @@ def test_a_stranger_certificate_is_refused_in_the_handshake(serve, make_phone, t
     mux.connect(1, LOCKDOWND_PORT)
     lockdown(mux.sock, {"Request": "StartSession", "HostID": record.host_id})
     context = client_context(tmp_path, stranger.host_certificate, stranger.host_private_key)
+    tls = context.wrap_socket(mux.sock, do_handshake_on_connect=False)
+    _open_sockets.append(tls)
     with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
-        tls = context.wrap_socket(mux.sock)
+        tls.do_handshake()
         lockdown(tls, {"Request": "GetValue", "Key": "SerialNumber"})
     assert phone.log.count(service="GetValue") == 0
 
