@@ -310,8 +310,7 @@ def test_libimobiledevice_sees_the_same_phone_and_apps(tmp_path, sigs, isolated_
 
 
 def test_service_tls_fragmented_answers_and_tcp_usbmuxd(tmp_path, sigs):
-    variant = SimulatedIPhone.load("ios-infected")
-    variant.set_faults(service_ssl=True, fragment=3)
+    variant = phone(faults={"service_ssl": True, "fragment": 3})
     with running_usbmuxd([variant], tcp_port=0) as address:
         case, _ = scan(address, tmp_path / "case", sigs)
     assert ":" in address and case.complete and case.result.inventory.missing == ()
