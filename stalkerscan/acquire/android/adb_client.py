@@ -342,7 +342,14 @@ class AdbClient:
         while True:
             header = conn.recv_some(5)
             if not header:
-                return None  # closed without an exit packet: old adbd, or cut short
+                # adbd always ends a shell v2 answer with an exit packet (AOSP
+                # shell_service.cpp), so a stream that ends cleanly without one was cut short
+                # between two packets (the cable came out, the adb server dropped the phone).
+                # Returning here would keep a truncated answer as a complete one.
+                raise DeviceDisconnectedError(
+                    "The connection to the phone closed before the answer was complete.",
+                    "Check the cable (was it pulled?); everything read so far has been kept.",
+                )
             if len(header) < 5:
                 header += conn.recv_exact(5 - len(header))
             packet_id, length = struct.unpack("<BI", header)
@@ -383,7 +390,18 @@ class AdbClient:
                     total += length
                     if total > max_bytes:
                         raise FileRefusedError(f"{path} is larger than the {max_bytes} byte limit; not pulled further.")
-                    sink("data", conn.recv_exact(length))
+                    # Streamed as it arrives (not read whole first), so a cable pulled in
+                    # the middle of a 64 KiB chunk still leaves the bytes that came in kept.
+                    remaining = length
+                    while remaining:
+                        chunk = conn.recv_some(remaining)
+                        if not chunk:
+                            raise DeviceDisconnectedError(
+                                "The connection to the phone closed in the middle of an answer.",
+                                "Check the cable (was it pulled?); everything read so far has been kept.",
+                            )
+                        sink("data", chunk)
+                        remaining -= len(chunk)
                 elif tag == b"DONE":
                     break
                 elif tag == b"FAIL":
