@@ -129,8 +129,13 @@ def scan(out_dir: Path, platform: str | None, serial: str | None, adb_host: str 
     if ios_backup is not None:
         from stalkerscan.acquire.ios.backup import scan_backup
 
-        case = scan_backup(ios_backup, out_dir, examiner=examiner, case_id=case_id,
-                           signatures=list(signature_paths), locale=locale, progress=progress)
+        case = scan_backup(
+            ios_backup, out_dir, examiner=examiner, case_id=case_id, signatures=list(signature_paths),
+            locale=locale, progress=progress,
+            # Asked interactively, never on the command line (it would stay in shell history).
+            password_prompt=lambda: click.prompt("Backup password (press Enter to skip)", hide_input=True,
+                                                 default="", show_default=False),
+        )
     else:
         case = api.scan(
             out_dir, platform=platform, serial=serial, adb_host=adb_host, adb_port=adb_port,

@@ -75,13 +75,13 @@ def ensure_new_case_dir(out: Path | str) -> Path:
     return path
 
 
-def _signatures(signatures: SignatureSet | Sequence[str | Path] | None) -> SignatureSet:
+def resolve_signatures(signatures: SignatureSet | Sequence[str | Path] | None) -> SignatureSet:
     if isinstance(signatures, SignatureSet):
         return signatures
     return load_signature_set([Path(p) for p in (signatures or ())])
 
 
-def _first_analysis(case: CaseFolder, sigs: SignatureSet, *, locale: str, formats: Sequence[str]) -> AnalysisResult | None:
+def first_analysis(case: CaseFolder, sigs: SignatureSet, *, locale: str, formats: Sequence[str]) -> AnalysisResult | None:
     """Analyse right after acquisition; a failure here never costs the evidence."""
     try:
         result = analyse(case, sigs, locale=locale)
@@ -127,7 +127,7 @@ def scan(
     if pull_apks not in PULL_POLICIES:
         raise UsageError(f"--pull-apks must be one of {', '.join(PULL_POLICIES)}.")
     out_path = ensure_new_case_dir(out)
-    sigs = _signatures(signatures)
+    sigs = resolve_signatures(signatures)
     progress = progress or NullProgress()
     chosen = platform or _detect_platform(serial, adb_host, adb_port, usbmux_address)
     if chosen == "android":
@@ -142,7 +142,8 @@ def scan(
         return scan_iphone(
             out_path, udid=serial, usbmux_address=usbmux_address, examiner=examiner, case_id=case_id,
             sigs=sigs, locale=locale, formats=formats, progress=progress, on_wait=on_wait,
-            wait_seconds=wait_seconds, first_analysis=_first_analysis,
+            wait_seconds=wait_seconds, first_analysis=first_analysis,
+            request_timeout=min(request_timeout, 120.0),
         )
     raise UsageError(f"Unknown platform {chosen!r}: use android or ios.")
 
@@ -208,7 +209,7 @@ def _scan_android(
     }
     try:
         case.close_acquisition(complete=result.complete, reason=result.reason, facts=facts)
-        analysis = _first_analysis(case, sigs, locale=locale, formats=formats)
+        analysis = first_analysis(case, sigs, locale=locale, formats=formats)
     finally:
         _seal_quietly(case)
     return Case(case.root, analysis, case.root, error=result.error)
@@ -249,7 +250,7 @@ def analyze(
     first closed as incomplete and sealed.
     """
     case = CaseFolder.open(case_dir)
-    sigs = _signatures(signatures)
+    sigs = resolve_signatures(signatures)
     if case.acquisition() is None:
         case.close_acquisition(
             complete=False,

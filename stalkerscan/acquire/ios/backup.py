@@ -455,7 +455,7 @@ def scan_backup(
     ``password_prompt`` is called (at most three times) when the backup is encrypted; by default
     the password is asked on the terminal without echo. The backup itself is never modified.
     """
-    from stalkerscan.api import Case, _first_analysis, _signatures, ensure_new_case_dir
+    from stalkerscan.api import Case, ensure_new_case_dir, first_analysis, resolve_signatures
     from stalkerscan.outputs import FORMATS
 
     root = locate_backup(backup_dir)
@@ -464,7 +464,7 @@ def scan_backup(
     if resolved_out == root or root in resolved_out.parents:
         raise UsageError("The case folder cannot be inside the backup: the backup is never written to.",
                          "Choose a --out folder outside the backup folder.")
-    sigs = _signatures(signatures)
+    sigs = resolve_signatures(signatures)
     progress = progress or NullProgress()
     case = CaseFolder.create(out_path, platform="ios", source="ios-backup", case_id=case_id, examiner=examiner)
     acquirer = BackupAcquirer(root, case, progress=progress, password_prompt=password_prompt)
@@ -489,7 +489,7 @@ def scan_backup(
             "bytes_read": acquirer.bytes_read,
             "signatures": describe_signatures(sigs),
         })
-        analysis = _first_analysis(case, sigs, locale=locale, formats=formats or FORMATS)
+        analysis = first_analysis(case, sigs, locale=locale, formats=formats or FORMATS)
     finally:
         _seal_quietly(case)
     return Case(case.root, analysis, case.root, error=acquirer.error)

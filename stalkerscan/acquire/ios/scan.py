@@ -37,13 +37,9 @@ NOT_VISIBLE_OVER_USB = (
 """What an iPhone scan over USB cannot see; written to the custody log and acquisition facts."""
 
 
-def describe_signatures(sigs: Any) -> str:
-    """One line naming the signature set (``summary()``; older sets: ``info().description``)."""
-    summary = getattr(sigs, "summary", None)
-    if callable(summary):
-        return str(summary())
-    info = getattr(sigs, "info", None)
-    return str(info().description) if callable(info) else str(sigs)
+def describe_signatures(sigs: SignatureSet) -> str:
+    """One line naming the signature set."""
+    return sigs.summary()
 
 
 def wait_until_readable(session: IphoneSession, *, deadline: float,

@@ -71,14 +71,14 @@ def isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def sigs():
-    return api._signatures(None)
+    return api.resolve_signatures(None)
 
 
 def scan(address: str, out: Path, sigs, *, wait: float = 3.0, udid: str | None = None):
     waits: list[str] = []
     case = scan_iphone(out, udid=udid, usbmux_address=address, examiner="Test Examiner", case_id="T-1",
                        sigs=sigs, locale="en", formats=("json",), progress=None, on_wait=waits.append,
-                       wait_seconds=wait, first_analysis=api._first_analysis)
+                       wait_seconds=wait, first_analysis=api.first_analysis)
     return case, waits
 
 

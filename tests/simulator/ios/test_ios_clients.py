@@ -45,7 +45,7 @@ def test_pymobiledevice3_cli_apps_and_profiles(serve, tmp_path):
     listed = json.loads(apps.stdout)
     assert listed["net.example.familysafe"]["SignerIdentity"] == (
         "iPhone Distribution: Example Family Tools Ltd")
-    assert "org.example.placeholder.signed" in listed
+    assert "com.life360.safetymap" in listed
     assert all(app["ApplicationType"] == "User" for app in listed.values())
 
     profiles = pymobiledevice3(["profile", "list"], tmp_path, address)

@@ -218,7 +218,7 @@ def test_infected_iphone_has_what_a_scan_should_find() -> None:
     assert tracker.signer_identity is not None
     assert tracker.signer_identity.startswith("iPhone Distribution:")
     assert "location" in tracker.background_modes
-    assert profile.app("org.example.placeholder.signed") is not None
+    assert profile.app("com.life360.safetymap") is not None
     suspicious = [app.bundle_id for app in profile.apps
                   if app.signer_identity not in (None, "Apple iPhone OS Application Signing")]
     assert suspicious == ["net.example.familysafe"]  # the haystack is ordinary
@@ -227,7 +227,7 @@ def test_infected_iphone_has_what_a_scan_should_find() -> None:
 def test_infected_profile_marks_the_signature_slot() -> None:
     text = Path(builtin_profiles()["ios-infected"]).read_text(encoding="utf-8")
     marker = text.index("# SIGNATURE-MATCHED APP")
-    assert text.index("bundle_id: org.example.placeholder.signed") > marker
+    assert text.index("bundle_id: com.life360.safetymap") > marker
 
 
 def test_clean_iphone_is_clean() -> None:
