@@ -299,13 +299,13 @@ def scan_through(port: int, out: Path, signatures: Any, **kwargs: Any) -> Any:
 
 # --------------------------------------------------------------------------- progress hooks
 class StepHook:
-    """A :class:`~stalkerscan.acquire.progress.Progress` that runs ``action`` when the step
-    whose description starts with ``when`` begins (once)."""
+    """A :class:`~stalkerscan.acquire.progress.Progress` that runs an action as a step begins.
 
-    def __init__(self, when: str, action: Callable[[], None]) -> None:
-        self.when = when
-        self.action = action
-        self.fired = False
+    ``actions`` maps the start of a step's description to what to do (each runs once)."""
+
+    def __init__(self, actions: dict[str, Callable[[], None]]) -> None:
+        self.actions = dict(actions)
+        self.fired: list[str] = []
         self.steps: list[str] = []
         self.warnings: list[str] = []
 
@@ -314,9 +314,11 @@ class StepHook:
 
     def step(self, description: str) -> None:
         self.steps.append(description)
-        if not self.fired and description.startswith(self.when):
-            self.fired = True
-            self.action()
+        for when, action in list(self.actions.items()):
+            if description.startswith(when):
+                del self.actions[when]
+                self.fired.append(when)
+                action()
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
