@@ -231,7 +231,7 @@ def host_server_rows(work: Path, signatures: Any, *, sizes: Sequence[int] = (50,
         with running_host_server([phone]) as address:
             runs = [cases.scan(adb_port=address.port, phone=phone, signatures=signatures, pull_apks="default")
                     for _ in range(max(1, repeat))]
-        rows.append(_row(SECTION, f"{default_policy_size:,} apps, 0 ms/req, default APK policy", runs,
+        rows.append(_row(SECTION, f"{default_policy_size:,} apps, 0 ms/req, default APKs", runs,
                          note=f"{SIDELOADED_APPS} apps installed over adb are pulled"))
     return rows
 

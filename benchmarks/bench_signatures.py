@@ -124,15 +124,15 @@ def run(*, load_repeat: int = 7, match_repeat: int = 21, first_repeat: int = 3) 
     first = first_load_ms(echap, first_repeat)
     first_median = statistics.median(first)
     return [
-        Row(section, "load + index full Echap feed, first in a process", first_median, "ms",
+        Row(section, "Echap feed load + index, fresh process", first_median, "ms",
             repeats=len(first), note=f"{target_note(first_median, 150, 'ms')}; {feed}"),
-        Row(section, "load + index full Echap feed, again", figures["load_median"], "ms",
+        Row(section, "Echap feed load + index, repeated", figures["load_median"], "ms",
             repeats=figures["load_repeat"], extra=f"best {figures['load_best']:.0f} ms",
             note=f"{target_note(figures['load_median'], 150, 'ms')}; same process, warm caches"),
-        Row(section, "match 1,000 apps (package, APK hash, certificate)", figures["match_median"], "ms",
+        Row(section, "match 1,000 apps", figures["match_median"], "ms",
             repeats=figures["match_repeat"], apps=1000,
-            note=f"{target_note(figures['match_median'], 10, 'ms')}; {figures['matches']} matches "
-                 "(50 planted package names)"),
+            note=f"{target_note(figures['match_median'], 10, 'ms')}; package, APK hash and certificate "
+                 f"of each looked up; {figures['matches']} matches (50 planted package names)"),
     ]
 
 

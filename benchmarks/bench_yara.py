@@ -130,14 +130,14 @@ def run(*, dex_mb: float = 4.0, count: int = 4, repeat: int = 5) -> list:
         Row(section, "scan_apk: unzip + limits + YARA", statistics.median(f["apk_mb_s"]), "MB/s",
             repeats=len(f["apk_mb_s"]), bytes_read=f["scanned_bytes"],
             note=f"MB/s of DEX scanned out of {f['apk_bytes'] / 1e6:.1f} MB of APKs"),
-        Row(section, "compile rules, then load from cache", f["compile_s"] * 1000, "ms", repeats=1,
+        Row(section, "compile rules (cold)", f["compile_s"] * 1000, "ms", repeats=1,
             extra=f"cached {f['cached_s'] * 1000:.1f} ms"),
     ]
     if f["cli_mb_s"] is None:
-        rows.append(Row(section, "yara command line over the same DEX files", None, "MB/s",
+        rows.append(Row(section, "yara command line, same DEX", None, "MB/s",
                         note="the yara command line is not installed here (Debian package 'yara'): not measured"))
     else:
-        rows.append(Row(section, "yara command line over the same DEX files", statistics.median(f["cli_mb_s"]),
+        rows.append(Row(section, "yara command line, same DEX", statistics.median(f["cli_mb_s"]),
                         "MB/s", repeats=len(f["cli_mb_s"]), bytes_read=f["dex_bytes"],
                         note="yara -p 1 over the folder, minus its start-up and compile time on an empty file"))
     return rows
