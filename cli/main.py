@@ -91,9 +91,11 @@ def _print_outcome(case) -> None:
         if case.error is not None and case.error.advice:
             err.print(f"[yellow]What to do:[/] {safe(case.error.advice)}")
         err.print("Everything read before that is kept, hashed and verifiable.")
-    out.print(f"Case folder: [bold]{safe(case.path)}[/]")
+    # Paths are printed whole (soft_wrap), so they can be copied.
+    out.print(f"Case folder: [bold]{safe(case.path)}[/]", soft_wrap=True)
     if case.report_html.exists():
-        out.print(f"Report:      [bold]{safe(case.report_html)}[/]  (open it in a web browser, or print it)")
+        out.print(f"Report:      [bold]{safe(case.report_html)}[/]  (open it in a web browser, or print it)",
+                  soft_wrap=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -174,7 +176,7 @@ def report(case_dir: Path, formats: tuple[str, ...], locale: str) -> None:
     from stalkerscan import api
 
     for path in api.report(case_dir, formats=formats, locale=locale):
-        out.print(f"Written: {safe(path)}")
+        out.print(f"Written: {safe(path)}", soft_wrap=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -258,3 +260,7 @@ _register_optional_commands()
 
 
 __all__ = ["main", "EXIT_FINDINGS", "EXIT_INCOMPLETE"]
+
+
+if __name__ == "__main__":  # python -m stalkerscan.cli.main
+    main()

@@ -28,9 +28,14 @@ def serve_forever(profile: str, *, mode: str | None, port: int, console: Console
     from stalkerscan.simulator.android.run import serve_android_in_foreground
 
     serve_android_in_foreground([phone], transport=mode == "android-transport", port=port,
-                                out=lambda text: console.print(escape(text)))
+                                out=lambda text: _say(console, text))
     console.print(f"Stopped. The phone received {phone.log.count()} requests; "
                   f"{len(phone.log.write_attempts())} were refused as not read-only.")
+
+
+def _say(console: Console, text: str) -> None:
+    # Instructions are meant to be copied: never wrapped, never styled.
+    console.print(escape(text), soft_wrap=True, highlight=False)
 
 
 def _serve_ios(phone: object, port: int, console: Console) -> None:
@@ -40,10 +45,10 @@ def _serve_ios(phone: object, port: int, console: Console) -> None:
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         with running_usbmuxd([phone], tcp_port=port if port else None) as address:
-            console.print(f"Simulated iPhone behind usbmuxd at {escape(address)}")
+            _say(console, f"Simulated iPhone behind usbmuxd at {address}")
             for line in client_instructions(address):
-                console.print("  " + escape(line))
-            console.print("  Stop with Ctrl-C.")
+                _say(console, "  " + line)
+            _say(console, "  Stop with Ctrl-C.")
             with contextlib.suppress(KeyboardInterrupt):
                 while not stop.wait(0.5):
                     pass
