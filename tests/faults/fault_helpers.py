@@ -129,6 +129,22 @@ def assert_incomplete_case(case: Any, phone: Any, *, reason_contains: str | None
     return records
 
 
+# --------------------------------------------------------------------------- reports
+_REPORT_SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "report-schema.json"
+
+
+def assert_reports_valid(analysis_dir: Path) -> dict[str, Any]:
+    """``report.json`` validates against docs/report-schema.json; ``report.html`` exists.
+    Returns the JSON report."""
+    import jsonschema
+
+    schema = json.loads(_REPORT_SCHEMA.read_text())
+    data = json.loads((analysis_dir / "report.json").read_bytes())
+    jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    assert (analysis_dir / "report.html").stat().st_size > 0
+    return data
+
+
 # --------------------------------------------------------------------------- writes audit
 @dataclass
 class WriteAudit:
