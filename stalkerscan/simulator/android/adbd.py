@@ -20,9 +20,10 @@ Protocol version and max payload come from :class:`TransportFaults`: with the ol
 0x01000000 every packet carries a data checksum, computed here and checked on arrival.
 STLS (TLS) is not offered. Packet formats follow AOSP ``adb/protocol.txt`` and ``adb/adb.h``.
 
-Run in its own process (for multi-process tests and ``stalkerscan simulate``)::
+Run in its own process (for multi-process tests, or by hand)::
 
-    python -m stalkerscan.simulator.android.adbd --factory MODULE:CALLABLE --port 0
+    python -m stalkerscan.simulator.android.adbd --profile android-infected --port 0
+    python -m stalkerscan.simulator.android.adbd --factory MODULE:CALLABLE --state prompt
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from stalkerscan.simulator.android.services import (
     PhoneLink,
     ServiceStream,
     StreamClosed,
+    TcpServer,
     open_service,
 )
 from stalkerscan.simulator.requestlog import LoggedRequest, RequestLog, Verdict
@@ -392,6 +394,9 @@ class _TransportConnection:
             await service.run(self.link, stream)
         except (StreamClosed, CablePulled, ConnectionError):
             pass
+        except Exception:
+            # A bug in a phone model: say so loudly, and let the host see the stream end.
+            logger.exception("simulated phone %s failed to answer %r", self.phone.serial, name)
         finally:
             if not self.link.unplugged:
                 await stream.close()
@@ -414,9 +419,8 @@ class AdbdServer:
         self.link = PhoneLink(phone, LAYER_TRANSPORT)
         self.prompt_delay = prompt_delay
         self.trusted_keys: list[rsa.RSAPublicKey] = [load_adb_public_key(p) for p in trusted_keys]
-        self._server: asyncio.AbstractServer | None = None
-        self._connections: set[_TransportConnection] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._server = TcpServer(self._accept)
+        self._unplugging: asyncio.Future[None] | None = None
         self.link.on_unplug(self._cable_pulled)
 
     @property
@@ -431,46 +435,25 @@ class AdbdServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         """Listen; returns the bound (host, port)."""
-        self._server = await asyncio.start_server(self._accept, host, port)
-        bound = self._server.sockets[0].getsockname()
-        logger.info("adbd for %s listening on %s:%d", self.phone.serial, bound[0], bound[1])
-        return bound[0], bound[1]
+        bound = await self._server.start(host, port)
+        logger.info("adbd for %s listening on %s:%d", self.phone.serial, *bound)
+        return bound
 
     async def close(self) -> None:
         """Stop listening and drop every connection."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        for connection in list(self._connections):
-            connection.writer.transport.abort()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._unplugging is not None:
+            await asyncio.gather(self._unplugging, return_exceptions=True)
+        await self._server.close()
 
     def _cable_pulled(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for connection in list(self._connections):
-            connection.writer.transport.abort()
+        self._server.drop_connections()
+        self._unplugging = asyncio.ensure_future(self._server.stop_listening())
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.link.unplugged:
             writer.transport.abort()
             return
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        connection = _TransportConnection(self, reader, writer)
-        self._connections.add(connection)
-        try:
-            await connection.run()
-        except asyncio.CancelledError:
-            pass  # end normally: asyncio 3.11 logs an error for a cancelled connection handler
-        finally:
-            self._connections.discard(connection)
-            if task is not None:
-                self._tasks.discard(task)
+        await _TransportConnection(self, reader, writer).run()
 
 
 # --------------------------------------------------------------------------- own process
@@ -520,8 +503,12 @@ def build_argument_parser() -> argparse.ArgumentParser:
         prog="python -m stalkerscan.simulator.android.adbd",
         description="Run one simulated Android phone's adbd (ADB transport protocol) on "
                     "loopback, for `adb connect 127.0.0.1:PORT`.")
-    parser.add_argument("--factory", required=True, metavar="MODULE:CALLABLE",
-                        help="callable returning the AndroidPhoneModel to serve")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--profile", metavar="NAME_OR_PATH",
+                        help="a built-in profile name (android-infected, android-clean) or a "
+                             "profile YAML file")
+    source.add_argument("--factory", metavar="MODULE:CALLABLE",
+                        help="callable returning the AndroidPhoneModel to serve (tests)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--serial", help="override the phone's serial")
@@ -542,9 +529,28 @@ def build_argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _phone_from_profile(name_or_path: str) -> AndroidPhoneModel:
+    from stalkerscan.errors import ProfileError
+    from stalkerscan.simulator.android.phone import SimulatedAndroidPhone
+    from stalkerscan.simulator.android.profile import AndroidProfile
+    from stalkerscan.simulator.profile import load_profile
+
+    try:
+        profile = load_profile(name_or_path)
+    except ProfileError as exc:
+        raise SystemExit(str(exc)) from exc
+    if not isinstance(profile, AndroidProfile):
+        raise SystemExit(f"--profile {name_or_path} describes an iPhone, not an Android phone")
+    return SimulatedAndroidPhone.from_profile(profile)
+
+
 def phone_from_arguments(options: argparse.Namespace) -> AndroidPhoneModel:
-    """Build the phone from ``--factory`` and apply the state and fault options."""
-    phone = _load_factory(options.factory)()
+    """Build the phone from ``--profile`` or ``--factory``, then apply the state and fault
+    options."""
+    if options.profile:
+        phone = _phone_from_profile(options.profile)
+    else:
+        phone = _load_factory(options.factory)()
     if not isinstance(phone, AndroidPhoneModel):
         raise SystemExit(f"--factory {options.factory} returned {type(phone).__name__}, "
                          "not an AndroidPhoneModel")

@@ -34,6 +34,7 @@ from stalkerscan.simulator.android.services import (
     PhoneLink,
     ServiceStream,
     StreamClosed,
+    TcpServer,
     open_service,
 )
 
@@ -234,9 +235,7 @@ class AdbHostServer:
         self._phones = list(phones)
         self._attachments: list[_Attachment] = []
         self._next_transport_id = 1
-        self._server: asyncio.AbstractServer | None = None
-        self._clients: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._server = TcpServer(self._accept)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
@@ -257,22 +256,13 @@ class AdbHostServer:
             )
             attachment.link.on_unplug(lambda a=attachment: self._drop_device_connections(a))
             self._attachments.append(attachment)
-        self._server = await asyncio.start_server(self._accept, host, port)
-        bound = self._server.sockets[0].getsockname()
-        logger.info("adb host server listening on %s:%d", bound[0], bound[1])
-        return bound[0], bound[1]
+        bound = await self._server.start(host, port)
+        logger.info("adb host server listening on %s:%d", *bound)
+        return bound
 
     async def close(self) -> None:
         """Stop listening and close every client connection."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        for writer in list(self._clients):
-            writer.transport.abort()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.close()
 
     def _take_transport_id(self) -> int:
         transport_id = self._next_transport_id
@@ -280,23 +270,11 @@ class AdbHostServer:
         return transport_id
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        self._clients.add(writer)
         try:
             await self._serve_client(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except asyncio.CancelledError:
-            pass  # end normally: asyncio 3.11 logs an error for a cancelled connection handler
         finally:
-            self._clients.discard(writer)
             for attachment in self._attachments:
                 attachment.device_connections.discard(writer)
-            writer.close()
-            if task is not None:
-                self._tasks.discard(task)
 
     def _drop_device_connections(self, attachment: _Attachment) -> None:
         """The cable was pulled: every open device connection of that phone dies at once."""
@@ -469,6 +447,11 @@ class AdbHostServer:
             writer.transport.abort()
             return
         except StreamClosed:
+            return
+        except Exception:
+            # A bug in a phone model: say so loudly, and let the client see the stream end.
+            logger.exception("simulated phone %s failed to answer %r", attachment.serial, name)
+            writer.transport.abort()
             return
         await self._finish(reader, writer)
 

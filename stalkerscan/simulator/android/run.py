@@ -191,16 +191,20 @@ def _stop_process(process: subprocess.Popen[Any]) -> None:
 class AdbdProcess:
     """A simulated phone's adbd in its own Python process.
 
-    ``factory`` is ``MODULE:CALLABLE`` returning the :class:`AndroidPhoneModel` (importable in
-    the child; ``python_path`` entries are prepended to its ``PYTHONPATH``). ``options`` are
-    extra command line options of ``python -m stalkerscan.simulator.android.adbd`` (``--state
-    prompt``, ``--fragment 3``, ...). Every request is mirrored to a JSON-lines file that
-    :meth:`requests` reads.
+    The phone is a built-in or YAML ``profile``, or ``factory``: ``MODULE:CALLABLE`` returning
+    an :class:`AndroidPhoneModel` (importable in the child; ``python_path`` entries are
+    prepended to its ``PYTHONPATH``). ``options`` are extra command line options of ``python
+    -m stalkerscan.simulator.android.adbd`` (``--state prompt``, ``--fragment 3``, ...). Every
+    request is mirrored to a JSON-lines file that :meth:`requests` reads.
     """
 
-    def __init__(self, factory: str, *, options: Sequence[str] = (),
-                 python_path: Sequence[str | Path] = (), startup_timeout: float = 15.0) -> None:
+    def __init__(self, factory: str | None = None, *, profile: str | None = None,
+                 options: Sequence[str] = (), python_path: Sequence[str | Path] = (),
+                 startup_timeout: float = 15.0) -> None:
+        if (factory is None) == (profile is None):
+            raise ValueError("give exactly one of factory and profile")
         self.factory = factory
+        self.profile = profile
         self.options = list(options)
         self.python_path = [str(p) for p in python_path]
         self.startup_timeout = startup_timeout
@@ -225,8 +229,9 @@ class AdbdProcess:
         if self.python_path:
             env["PYTHONPATH"] = os.pathsep.join(
                 [*self.python_path, *filter(None, [env.get("PYTHONPATH")])])
-        command = [sys.executable, "-m", "stalkerscan.simulator.android.adbd",
-                   "--factory", self.factory, "--port", "0",
+        source = ["--profile", self.profile] if self.profile else ["--factory", str(self.factory)]
+        command = [sys.executable, "-m", "stalkerscan.simulator.android.adbd", *source,
+                   "--port", "0",
                    "--request-log", str(self.request_log_path), *self.options]
         stderr_path = Path(self._directory.name) / "stderr.txt"
         with open(stderr_path, "w", encoding="utf-8") as stderr:
@@ -236,6 +241,7 @@ class AdbdProcess:
         if not line.startswith("adbd listening on "):
             self.stop()
             detail = stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            self.cleanup()
             raise RuntimeError(f"simulated adbd did not start: {detail or line!r}")
         host, _, port = line.split()[3].rpartition(":")
         self.address = ServerAddress(host, int(port))
@@ -284,10 +290,10 @@ def find_adb(adb: str | None = None) -> str:
     candidate = adb or os.environ.get("ADB") or "adb"
     found = shutil.which(candidate)
     if found is None:
-        from stalkerscan.acquire.android.server import install_advice
-
-        raise AdbMissingError(f"The adb program ({candidate}) is not installed on this computer.",
-                              install_advice())
+        raise AdbMissingError(
+            f"The adb program ({candidate}) is not installed on this computer.",
+            "Install it (Debian and Ubuntu: `sudo apt install adb`; elsewhere Google's "
+            "SDK Platform-Tools), or set ADB=/path/to/adb.")
     return found
 
 
@@ -305,6 +311,7 @@ class AdbServerProcess:
         self.adb = find_adb(adb)
         if port is not None:
             check_listen_address("127.0.0.1", port)
+        self._chosen_port = port is not None
         self.port = port or free_port()
         self.startup_timeout = startup_timeout
         self._given_home = Path(home) if home is not None else None
@@ -345,7 +352,20 @@ class AdbServerProcess:
         return env
 
     def start(self) -> AdbServerProcess:
+        """Start the server and wait until it answers; a random port that another program
+        took in the meantime is replaced by a new one (three tries)."""
         self.home.mkdir(parents=True, exist_ok=True)
+        for attempt in range(3):
+            if self._start_once():
+                return self
+            if self._chosen_port or attempt == 2:
+                break
+            self.port = free_port()
+        tail = self.log_path.read_text(errors="replace")[-2000:]
+        raise AdbServerError(f"The adb server did not start on port {self.port}.",
+                             f"Its log says: {tail.strip() or '(nothing)'}")
+
+    def _start_once(self) -> bool:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen([self.adb, "-P", str(self.port), "nodaemon", "server"],
                                          env=self.env, stdin=subprocess.DEVNULL,
@@ -355,12 +375,10 @@ class AdbServerProcess:
             if self._process.poll() is not None:
                 break
             if self._answers_version():
-                return self
+                return True
             time.sleep(0.05)
         self.stop()
-        tail = self.log_path.read_text(errors="replace")[-2000:]
-        raise AdbServerError(f"The adb server did not start on port {self.port}.",
-                             f"Its log says: {tail.strip() or '(nothing)'}")
+        return False
 
     def _answers_version(self) -> bool:
         # A raw request, not the adb CLI: the CLI would start a daemon of its own.
@@ -469,13 +487,16 @@ def describe_adbd(address: ServerAddress, phone: AndroidPhoneModel) -> str:
 
 def serve_android_in_foreground(phones: Sequence[AndroidPhoneModel], *, transport: bool,
                                 port: int = 0, prompt_delay: float = 1.0,
-                                out: Callable[[str], None] = print) -> None:
-    """``stalkerscan simulate``: run the phones until Ctrl-C (or SIGTERM), printing how to
-    reach them. ``transport=True`` runs one adbd (exactly one phone); else a host server."""
+                                out: Callable[[str], None] = print,
+                                stop: threading.Event | None = None) -> None:
+    """``stalkerscan simulate``: run the phones until Ctrl-C, SIGTERM or ``stop`` is set,
+    printing how to reach them. ``transport=True`` runs one adbd (exactly one phone); else a
+    host server with all of them."""
     if not phones:
         raise ValueError("no phone to simulate")
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = stop or threading.Event()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main_thread else None
     try:
         if transport:
             if len(phones) != 1:
@@ -490,4 +511,5 @@ def serve_android_in_foreground(phones: Sequence[AndroidPhoneModel], *, transpor
                 while not stop.wait(0.5):
                     pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)

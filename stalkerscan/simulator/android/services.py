@@ -22,10 +22,11 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import socket
 import stat as stat_module
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from stalkerscan.simulator.android.base import AndroidPhoneModel, FileStat, TransportFaults
@@ -175,6 +176,110 @@ class ServiceStream(abc.ABC):
                 await asyncio.sleep(len(chunk) / rate)
             elif faults.fragment > 0 and self.fragment_pause:
                 await asyncio.sleep(self.fragment_pause)
+
+
+# --------------------------------------------------------------------------- servers
+ConnectionHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+class TcpServer:
+    """A TCP server that owns its listening socket and every connection it accepted.
+
+    asyncio 3.11's ``Server.close()`` leaves accepted connections open, and a connection whose
+    acceptance is still in flight when it closes is dropped without being closed. Here the
+    accept loop is ours, so :meth:`close` leaves no socket and no task behind.
+    """
+
+    def __init__(self, handler: ConnectionHandler) -> None:
+        self._handler = handler
+        self._listener: socket.socket | None = None
+        self._adopting: set[asyncio.Task[None]] = set()
+        self._transports: set[asyncio.BaseTransport] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        """Listen on ``host:port``; returns the bound address."""
+        listener = socket.create_server((host, port))
+        listener.setblocking(False)
+        self._listener = listener
+        asyncio.get_running_loop().add_reader(listener.fileno(), self._accept_ready)
+        bound = listener.getsockname()
+        return bound[0], bound[1]
+
+    def _accept_ready(self) -> None:
+        # Accepting here, not in a cancellable task, means no accepted socket is ever lost.
+        while self._listener is not None:
+            try:
+                connection, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # out of file descriptors and the like: try again later
+                logger.warning("simulated server could not accept a connection: %s", exc)
+                return
+            connection.setblocking(False)
+            task = asyncio.ensure_future(self._adopt(connection))
+            self._adopting.add(task)
+            task.add_done_callback(self._adopting.discard)
+
+    async def _adopt(self, connection: socket.socket) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(self._protocol, connection)
+        except BaseException:
+            connection.close()
+            raise
+
+    def _protocol(self) -> asyncio.Protocol:
+        server = self
+
+        class Protocol(asyncio.StreamReaderProtocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.tracked_transport = transport
+                server._transports.add(transport)
+                super().connection_made(transport)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                server._transports.discard(self.tracked_transport)
+                super().connection_lost(exc)
+
+        return Protocol(asyncio.StreamReader(limit=1 << 20), self._run_handler)
+
+    async def _run_handler(self, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)  # type: ignore[arg-type]
+        try:
+            await self._handler(reader, writer)
+        except (asyncio.CancelledError, ConnectionError, asyncio.IncompleteReadError):
+            pass  # end normally: asyncio 3.11 logs an error for a cancelled handler
+        finally:
+            writer.close()
+            if task is not None:
+                self._tasks.discard(task)  # type: ignore[arg-type]
+
+    async def stop_listening(self) -> None:
+        """Refuse new connections (those already open stay)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            asyncio.get_running_loop().remove_reader(listener.fileno())
+            listener.close()
+        if self._adopting:  # connections accepted a moment ago: let them become transports
+            await asyncio.gather(*list(self._adopting), return_exceptions=True)
+
+    def drop_connections(self) -> None:
+        """Cut every open connection at once."""
+        for transport in list(self._transports):
+            transport.abort()  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        """Stop listening, drop every connection and end every handler."""
+        await self.stop_listening()
+        self.drop_connections()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # --------------------------------------------------------------------------- services

@@ -130,6 +130,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "against (make_scripted_phone arguments) and its server's options")
 
 
+@pytest.fixture(autouse=True)
+def close_ppadb_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """pure-python-adb leaves its socket open when a call raises; close those after each test
+    so that a leak of the simulator's own is not lost among them."""
+    from ppadb.connection import Connection
+
+    opened: list[socket.socket] = []
+    connect = Connection.connect
+
+    def recording_connect(self: Connection) -> socket.socket:
+        sock = connect(self)
+        opened.append(sock)
+        return sock
+
+    monkeypatch.setattr(Connection, "connect", recording_connect)
+    yield
+    for sock in opened:
+        sock.close()
+
+
 @pytest.fixture
 def make_phone() -> Callable[..., ScriptedPhone]:
     return make_scripted_phone

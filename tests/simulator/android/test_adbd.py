@@ -451,3 +451,45 @@ def test_module_runs_as_a_program() -> None:
     done = subprocess.run([sys.executable, "-m", "stalkerscan.simulator.android.adbd", "--help"],
                           capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0 and "--factory" in done.stdout
+
+
+def test_adbd_process_serves_a_builtin_profile(adb_server) -> None:
+    with AdbdProcess(profile="android-clean", options=["--state", "authorized"]) as process:
+        address = process.address
+        assert address is not None
+        assert adb_server.connect(address.host, address.port) == f"connected to {address.serial}"
+        listing = adb_server.text("devices", "-l")
+        assert f"{address.serial:<22} device product:" in listing
+        model = adb_server.run("-s", address.serial, "shell", "getprop", "ro.product.model")
+        assert model.returncode == 0 and model.stdout.strip()
+        assert [e.request for e in process.requests()] == ["getprop ro.product.model"]
+        adb_server.disconnect(address.serial)
+
+
+def test_adb_server_process_needs_the_adb_program() -> None:
+    from stalkerscan.errors import AdbMissingError
+    from stalkerscan.simulator.android.run import AdbServerProcess
+
+    with pytest.raises(AdbMissingError) as missing:
+        AdbServerProcess(adb="stalkerscan-no-such-adb")
+    assert "not installed" in missing.value.message and "apt install adb" in str(missing.value)
+
+
+def test_adb_server_process_stops_exactly_its_own_server() -> None:
+    import os
+    import shutil
+
+    if shutil.which("adb") is None:
+        pytest.skip("the adb binary is not installed (Debian package `adb`)")
+    from stalkerscan.simulator.android.run import AdbServerProcess
+
+    with AdbServerProcess() as server:
+        pid, port, home = server.pid, server.port, server.home
+        assert pid is not None and not 5555 <= port <= 5585
+        assert server.public_key_path.read_text().strip()  # its own throwaway key
+        assert server.devices() == {}
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert not home.exists()

@@ -424,3 +424,70 @@ def test_adb_cli_talks_to_the_simulated_server(adb_cli, phone: ScriptedPhone, tm
     pushed = adb_cli("-s", "SIM0001", "push", str(tmp_path / "base.apk"), "/sdcard/x.apk")
     assert pushed.returncode == 1
     assert [e.request for e in phone.log.write_attempts()] == ["SEND /sdcard/x.apk,33188"]
+
+
+# --------------------------------------------------------------------------- run plumbing
+def test_servers_listen_on_loopback_only_and_never_on_emulator_ports() -> None:
+    with pytest.raises(ValueError, match="5555-5585"), running_host_server([], port=5560):
+        pass
+    with pytest.raises(ValueError, match="loopback only"), running_host_server(
+            [], host="0.0.0.0"):  # noqa: S104 - the point is that it is refused
+        pass
+
+
+def test_server_stops_cleanly() -> None:
+    import socket
+    import threading
+
+    before = {t.name for t in threading.enumerate()}
+    with running_host_server([make_scripted_phone("SIM0600")]) as server:
+        conn = HostSocket(server.port)  # a client that never says anything
+        assert any(t.name == "simulated-adb-host-server" for t in threading.enumerate())
+    assert {t.name for t in threading.enumerate()} <= before
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((server.host, server.port), timeout=2).close()
+    conn.sock.settimeout(2)
+    try:
+        disconnected = conn.sock.recv(1) == b""
+    except ConnectionResetError:
+        disconnected = True  # reset, if the server had not finished accepting it
+    assert disconnected  # the idle client was not left hanging
+    conn.close()
+
+
+class BrokenPhone(ScriptedPhone):
+    def run_shell(self, cmdline: str):  # type: ignore[override]
+        if cmdline == "id":
+            raise RuntimeError("bug in the phone model")
+        return super().run_shell(cmdline)
+
+
+def test_a_broken_phone_model_is_reported_not_hidden(caplog) -> None:
+    phone = BrokenPhone(serial="SIM0700")
+    with running_host_server([phone]) as server:
+        device = Client(server.host, server.port).device("SIM0700")
+        assert device.shell("id") == ""  # the stream just ends
+        assert device.shell("echo still here") == "still here\n"
+    assert "simulated phone SIM0700 failed to answer 'shell:id'" in caplog.text
+    assert "bug in the phone model" in caplog.text
+
+
+def test_serve_android_in_foreground_prints_how_to_connect() -> None:
+    import threading
+
+    from stalkerscan.simulator.android.run import serve_android_in_foreground
+
+    stop = threading.Event()
+    printed: list[str] = []
+    answers: list[tuple[str, str | None]] = []
+
+    def out(text: str) -> None:
+        printed.append(text)
+        port = int(text.split("\n")[0].rsplit(":", 1)[1])
+        answers.append(host_query(port, "host-serial:SIM0800:get-state"))
+        stop.set()
+
+    serve_android_in_foreground([make_scripted_phone("SIM0800")], transport=False, out=out,
+                                stop=stop)
+    assert answers == [("OKAY", "device")]
+    assert "adb -P " in printed[0] and "stalkerscan scan --adb-port " in printed[0]
