@@ -52,7 +52,7 @@ class Row:
     """Requests spent on APK files: ``pm path`` plus sync pulls (Android scans)."""
 
     bytes_read: int | None = None
-    """Bytes read from the phone and kept as evidence (Android scans)."""
+    """Bytes read from the phone and kept as evidence (Android scans), or scanned (YARA)."""
 
     apps: int | None = None
     """Apps the scan found on the phone (scans) or matched (signatures)."""

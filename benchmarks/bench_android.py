@@ -381,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 300, 1000, 3000])
     parser.add_argument("--latencies", type=float, nargs="+", default=[0, 10], help="ms per request")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-real-adb", action="store_true")
     parser.add_argument("--memory-size", type=int, default=3000, help="0 to skip")
     # Child modes for memory measurements (used by memory_rows, not by people).

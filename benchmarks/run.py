@@ -1,6 +1,6 @@
 """Every stalkerscan benchmark in one table.
 
-Run: ``.venv/bin/python benchmarks/run.py`` (about 3 minutes on a 2-core laptop), or
+Run: ``.venv/bin/python benchmarks/run.py`` (about 2 minutes on a 2-core machine), or
 ``--quick`` (well under a minute), ``--markdown`` for docs/performance.md.
 
 Rows: Android scans of simulated phones with 50 / 300 / 1,000 / 3,000 apps at 0 and 10 ms
@@ -44,8 +44,8 @@ class Plan:
     latencies_ms: tuple[float, ...] = (0, 10)
     """Per-request latency the simulated phone adds, one row per size and latency."""
 
-    repeat: int = 3
-    """Runs per scan row (the median is printed)."""
+    repeat: int = 5
+    """Runs per scan row (the median is printed; the shared machine is noisy)."""
 
     default_policy_size: int | None = 300
     """Phone size of the row with the default APK policy (None: no such row)."""
@@ -59,7 +59,7 @@ class Plan:
     ios: bool = True
     """Whether to run the iPhone benchmark."""
 
-    ios_repeat: int = 3
+    ios_repeat: int = 5
     """Runs per iPhone row."""
 
     signatures: bool = True
@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller phones, fewer repeats (under a minute)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    parser.add_argument("--repeat", type=int, help="runs per scan row (default 3; 1 with --quick)")
+    parser.add_argument("--repeat", type=int, help="runs per scan row (default 5; 1 with --quick)")
     parser.add_argument("--no-real-adb", action="store_true", help="skip the rows through the real adb server")
     parser.add_argument("--no-ios", action="store_true", help="skip the iPhone rows")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory rows")
