@@ -94,11 +94,43 @@ def test_docs_list_every_pack_and_every_rule() -> None:
     assert all(f"`{rule.id}`" in rules for rule in all_rules())
 
 
-def test_pdf_export_says_how_to_get_a_pdf() -> None:
+def test_pdf_export_without_weasyprint_says_how_to_get_a_pdf(monkeypatch) -> None:
+    import builtins
+
     import casekit
 
     from stalkerscan.report.pdf import render_pdf
 
+    real_import = builtins.__import__
+
+    def no_weasyprint(name, *args, **kwargs):
+        if name.startswith("weasyprint"):
+            raise ImportError("No module named 'weasyprint'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
     with pytest.raises(UsageError) as caught:
         render_pdf(casekit.clean_android())
-    assert "Print" in (caught.value.advice or "")
+    assert "Print" in (caught.value.advice or "") and "stalkerscan[pdf]" in caught.value.advice
+
+
+def test_pdf_export_renders_the_report() -> None:
+    import casekit
+
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"WeasyPrint is not usable here: {exc}")
+    from stalkerscan.report.pdf import render_pdf
+
+    result = casekit.infected_android()
+    data = render_pdf(result)
+    assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext"):  # poppler-utils: read back what a printed page says
+        text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, timeout=60).stdout
+        flat = " ".join(text.decode("utf-8", "replace").split())
+        assert result.verdict.headline in flat
+        assert "Before changing anything on this phone" in flat
