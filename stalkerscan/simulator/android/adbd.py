@@ -363,7 +363,8 @@ class _TransportConnection:
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             self.server.remember_key(parse_adb_public_key(public_key.decode("ascii")))
         logger.info("adbd %s: \"Allow USB debugging\" tapped", self.phone.serial)
-        await self._go_online()
+        with contextlib.suppress(ConnectionError):  # the host may have gone meanwhile
+            await self._go_online()
 
     def banner(self) -> bytes:
         props = self.phone.banner_properties()
@@ -380,17 +381,17 @@ class _TransportConnection:
     async def _serve_stream(self, remote_id: int, name: str) -> None:
         try:
             service = await open_service(self.link, name)
-        except CablePulled:
-            return
-        if service is None:
-            await self.send(A_CLSE, 0, remote_id)  # OPEN refused: the host says "closed"
+            if service is None:
+                await self.send(A_CLSE, 0, remote_id)  # OPEN refused: the host says "closed"
+                return
+        except (CablePulled, ConnectionError):
             return
         local_id = self._next_local_id
         self._next_local_id += 1
         stream = _AdbStream(self, local_id, remote_id)
         self.streams[local_id] = stream
-        await self.send(A_OKAY, local_id, remote_id)
         try:
+            await self.send(A_OKAY, local_id, remote_id)
             await service.run(self.link, stream)
         except (StreamClosed, CablePulled, ConnectionError):
             pass
