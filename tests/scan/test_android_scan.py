@@ -243,3 +243,28 @@ def test_existing_case_folder_is_refused_before_touching_the_phone(tmp_path, bun
     with pytest.raises(CaseExistsError):
         scan_phone(phone, tmp_path / "case", bundled_signatures)
     assert phone.log.entries() == []
+
+
+def test_verify_catches_a_flipped_byte_in_every_file_of_a_real_case(infected, tmp_path):
+    import shutil
+
+    _, case = infected
+    copy = tmp_path / "copy"
+    shutil.copytree(case.path, copy)
+    files = sorted(p for p in copy.rglob("*") if p.is_file())
+    assert len(files) > 30
+    for path in files:
+        original = path.read_bytes()
+        if not original:
+            continue  # an empty file has no byte to flip; its hash still covers it
+        changed = bytearray(original)
+        changed[len(changed) // 2] ^= 0x20
+        path.chmod(0o600)
+        path.write_bytes(bytes(changed))
+        report = verify_case(copy)
+        rel = path.relative_to(copy).as_posix()
+        assert not report.ok, rel
+        if rel != "custody.log":
+            assert rel in report.changed, rel
+        path.write_bytes(original)
+    assert verify_case(copy).ok
