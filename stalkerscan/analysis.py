@@ -52,8 +52,11 @@ def inspect_pulled_apks(case: CaseFolder) -> tuple[dict[str, list[ApkFile]], dic
         if record.outcome is not Outcome.OK:
             continue
         rel = record.files["data"]
+        path = case.evidence_path(rel)
+        if path is None:
+            continue  # not a regular file inside the case (a tampered record): never opened
         device_path = record.request.removeprefix("RECV ").strip()
-        details = inspect_apk_details(case.root / rel, device_path=device_path, case_path=rel)
+        details = inspect_apk_details(path, device_path=device_path, case_path=rel)
         package = record.subject or "?"
         by_package[package].append(details.apk)
         manifest = details.manifest
@@ -188,19 +191,21 @@ def case_info(case: CaseFolder) -> CaseInfo:
 
 def evidence_entries(case: CaseFolder) -> tuple[ManifestEntry, ...]:
     """Every evidence file with its hash: from the manifest when sealed, else the custody log."""
-    manifest_path = case.root / manifest_mod.FILE_NAME
-    if manifest_path.is_file():
+    manifest_path = case.evidence_path(manifest_mod.FILE_NAME)
+    if manifest_path is not None:
         try:
             return Manifest.from_bytes(manifest_path.read_bytes()).files
         except (ValueError, KeyError, TypeError):
             pass
     entries: dict[str, ManifestEntry] = {}
     for entry in case.custody.entries():
-        if entry.event in ("captured", "case_opened"):
-            for rel, info in dict(entry.details.get("files") or {}).items():
+        files = entry.details.get("files")
+        if entry.event in ("captured", "case_opened") and isinstance(files, dict):
+            for rel, info in files.items():
                 digest = info.get("sha256") if isinstance(info, dict) else None
+                size = info.get("size", 0) if isinstance(info, dict) else 0
                 if isinstance(digest, str) and len(digest) == 64:
-                    entries[rel] = ManifestEntry(rel, digest, int(info.get("size", 0)))
+                    entries[rel] = ManifestEntry(rel, digest, size if isinstance(size, int) else 0)
     return tuple(entries[k] for k in sorted(entries))
 
 

@@ -67,6 +67,12 @@ class Case:
 def ensure_new_case_dir(out: Path | str) -> Path:
     """Refuse early (before touching a phone) an output folder that exists and is not empty."""
     path = Path(out).expanduser()
+    if path.is_symlink():
+        raise CaseExistsError(
+            f"{path} is a symbolic link.",
+            "Give the real folder with --out (or a new name): stalkerscan never writes a case "
+            "through a link.",
+        )
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise CaseExistsError(
             f"The folder {path} already exists and is not empty.",
@@ -210,6 +216,12 @@ def _scan_android(
     try:
         case.close_acquisition(complete=result.complete, reason=result.reason, facts=facts)
         analysis = first_analysis(case, sigs, locale=locale, formats=formats)
+    except errors.CaseWriteError as exc:
+        # The disk filled up or turned read-only: reading had started, so this is an
+        # incomplete scan (exit code 4) with everything written so far kept, not an error
+        # that loses the case. `analyze` finishes the job once there is room again.
+        first = result.error if isinstance(result.error, errors.CaseWriteError) else exc
+        return Case(case.root, None, case.root, error=first)
     finally:
         _seal_quietly(case)
     return Case(case.root, analysis, case.root, error=result.error)

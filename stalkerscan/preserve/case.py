@@ -19,11 +19,13 @@ written to disk as they arrive, so a pulled cable loses nothing already read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import socket
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +47,12 @@ CASE_FILE = "case.json"
 ACQUISITION_FILE = "acquisition.json"
 ANALYSES_DIR = "analyses"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+# Names Windows gives to devices, whatever the extension ("nul.example" is the NUL device).
+_WINDOWS_DEVICE = re.compile(r"^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?$", re.IGNORECASE)
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
+# Never follow a symbolic link when creating a file (where the OS can say so).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _write_error(path: Path, exc: OSError) -> CaseWriteError:
@@ -58,6 +64,14 @@ def _write_error(path: Path, exc: OSError) -> CaseWriteError:
     )
 
 
+def _is_regular_file(path: Path) -> bool:
+    """True for a regular file that is not a symbolic link."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 def safe_component(text: str, fallback_prefix: str) -> str:
     """A file-name component derived from device text, or a hash-based stand-in.
 
@@ -65,7 +79,8 @@ def safe_component(text: str, fallback_prefix: str) -> str:
     characters or thousands of bytes; only names matching a strict pattern are used as they
     are, anything else becomes ``<fallback_prefix>-<sha256 prefix>``.
     """
-    if _SAFE_NAME.fullmatch(text) and ".." not in text:
+    if (_SAFE_NAME.fullmatch(text) and ".." not in text and not text.endswith(".")
+            and not _WINDOWS_DEVICE.match(text)):
         return text
     digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return f"{fallback_prefix}-{digest}"
@@ -210,6 +225,15 @@ class RecordWriter:
             raise _write_error(self.case.root / next(iter(files.values())), close_error)
         return self.record
 
+    def abandon(self, error: str) -> RawRecord | None:
+        """Best effort, after a write to the case failed: record the request as interrupted
+        with what reached the disk. Never raises :class:`CaseWriteError` (the disk may still be
+        full); the failure that led here is the one to report."""
+        try:
+            return self.finish(Outcome.INTERRUPTED, error=error)
+        except CaseWriteError:
+            return None
+
     def __enter__(self) -> RecordWriter:
         return self
 
@@ -222,7 +246,11 @@ class RecordWriter:
         if self.record is None:
             if exc is None:
                 self.finish(Outcome.OK)
-            elif not isinstance(exc, CaseWriteError):
+            elif isinstance(exc, CaseWriteError):
+                # A full or read-only disk: the record is closed if the disk still takes it,
+                # so that a one-off failure leaves a fully verifiable case.
+                self.abandon(exc.message)
+            else:
                 message = str(exc) or type(exc).__name__
                 self.finish(Outcome.INTERRUPTED, error=message)
 
@@ -250,6 +278,13 @@ class CaseFolder:
     ) -> CaseFolder:
         """Create a new case folder. Refuses a folder that exists and is not empty."""
         root = Path(path).expanduser()
+        if root.is_symlink():
+            # A link planted where the case should go would send the evidence elsewhere.
+            raise CaseExistsError(
+                f"{root} is a symbolic link.",
+                "Give the real folder with --out (or a new name): stalkerscan never writes a "
+                "case through a link.",
+            )
         if root.exists():
             if not root.is_dir():
                 raise CaseExistsError(
@@ -292,7 +327,7 @@ class CaseFolder:
         """Open an existing case folder."""
         root = Path(path).expanduser()
         meta_path = root / CASE_FILE
-        if not meta_path.is_file():
+        if not _is_regular_file(meta_path):
             raise CaseNotFoundError(
                 f"{root} is not a stalkerscan case folder (no {CASE_FILE}).",
                 "Give the folder that `stalkerscan scan --out` created.",
@@ -300,7 +335,7 @@ class CaseFolder:
         try:
             data = json.loads(meta_path.read_bytes())
             meta = from_data(CaseMeta, {k: v for k, v in data.items()})
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CaseNotFoundError(
                 f"{meta_path} cannot be read: {exc}.",
                 "The case folder may be damaged; run `stalkerscan verify` on it.",
@@ -309,16 +344,56 @@ class CaseFolder:
 
     # ------------------------------------------------------------------ writing
     def _resolve(self, relpath: str) -> Path:
+        """``root / relpath``, refused when it could lead outside the case folder: absolute,
+        ``..``, NUL, or a symbolic link on the way (a tampered case must not redirect reads
+        or writes elsewhere)."""
+        if not isinstance(relpath, str) or not relpath or "\x00" in relpath:
+            raise CaseWriteError(f"Refusing an unusable path in the case folder: {relpath!r}")
         parts = Path(relpath).parts
         if Path(relpath).is_absolute() or ".." in parts:
             raise CaseWriteError(f"Refusing to write outside the case folder: {relpath!r}")
-        return self.root / relpath
+        current = self.root
+        for part in parts:
+            current = current / part
+            if current.is_symlink():
+                raise CaseWriteError(
+                    f"Refusing to follow a symbolic link inside the case folder: {relpath!r}",
+                    "The case folder has been changed by something other than stalkerscan; "
+                    "run `stalkerscan verify` on it.",
+                )
+        return current
+
+    def evidence_path(self, relpath: str) -> Path | None:
+        """The file ``relpath`` names, when it is a regular file inside the case folder (no
+        link, FIFO or device); None otherwise. Everything that reads evidence goes through
+        this or :meth:`read`."""
+        try:
+            path = self._resolve(relpath)
+            mode = path.lstat().st_mode
+        except (CaseWriteError, OSError, ValueError):
+            return None
+        return path if stat.S_ISREG(mode) else None
+
+    def _make_folders(self, folder: Path) -> None:
+        """Create ``folder`` and any missing folder above it inside the case, each 0700
+        (``mkdir(parents=True)`` would give the parents the umask's mode)."""
+        missing = []
+        while folder != self.root and not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for item in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                item.mkdir(mode=_DIR_MODE)
 
     def _open_exclusive(self, relpath: str) -> BinaryIO:
         path = self._resolve(relpath)
         try:
-            path.parent.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), _FILE_MODE)
+            self._make_folders(path.parent)
+            # Check again (a link could have been put in place meanwhile), then create the
+            # file without following a link.
+            self._resolve(relpath)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0)
+            fd = os.open(path, flags, _FILE_MODE)
         except FileExistsError as exc:
             raise CaseWriteError(f"{path} already exists; a case file is never overwritten.") from exc
         except OSError as exc:
@@ -333,6 +408,13 @@ class CaseFolder:
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
+            # Never leave a half-written file of our own behind (a full disk): it would block
+            # writing it whole later (`analyze` after space is freed), as nothing is ever
+            # overwritten. The file was created by this call, so it is ours to remove.
+            try:
+                os.unlink(self.root / relpath)
+            except OSError:
+                pass
             raise _write_error(self.root / relpath, exc) from exc
 
     def write_file(self, relpath: str, data: bytes, *, event: str = "file_written") -> ManifestEntry:
@@ -357,9 +439,13 @@ class CaseFolder:
         seq = self._next_seq
         self._next_seq += 1
         self._records_cache = None
-        self.custody.append(
-            "request", {"seq": seq, "artifact": name, "channel": channel, "request": request[:2000]}
-        )
+        details: dict[str, Any] = {"seq": seq, "artifact": name, "channel": channel,
+                                   "request": request[:2000]}
+        if stream_paths:
+            # Where the answer will go when not raw/NNNN-NAME.STREAM (pulled APKs): if the
+            # program dies mid-answer, verify can tell our own partial file from a planted one.
+            details["streams"] = dict(stream_paths)
+        self.custody.append("request", details)
         return RecordWriter(
             self, seq=seq, name=name, channel=channel, request=request, subject=subject,
             attempt=attempt, note=note, stream_paths=stream_paths or {},
@@ -373,8 +459,12 @@ class CaseFolder:
             base = f"file-{index}.apk"
         name = safe_component(base, f"apk-{index}")
         candidate = f"apks/{folder}/{name}"
-        if (self.root / candidate).exists():
-            candidate = f"apks/{folder}/{index}-{name}"
+        # Two packages may differ only in case (one folder on a case-insensitive disk), and a
+        # phone may list the same path twice: never reuse a name.
+        attempt = 0
+        while os.path.lexists(self.root / candidate):
+            candidate = f"apks/{folder}/{index}-{attempt}-{name}" if attempt else f"apks/{folder}/{index}-{name}"
+            attempt += 1
         return candidate
 
     # ------------------------------------------------------------------ sealing
@@ -398,8 +488,11 @@ class CaseFolder:
         """Write ``manifest.json`` over every file so far; the case's evidence is then fixed."""
         acquisition = self.acquisition() or {}
         complete = bool(acquisition.get("complete"))
+        # Only regular files: a link or FIFO someone added must not be followed (it could
+        # point anywhere, or block forever); verify names such files as added.
         files = [p for p in self._all_files() if not p.startswith(f"{ANALYSES_DIR}/")
-                 and p not in (manifest_mod.FILE_NAME, "custody.log")]
+                 and p not in (manifest_mod.FILE_NAME, "custody.log")
+                 and self.evidence_path(p) is not None]
         state = self.custody.state()
         manifest = Manifest(
             scope="case",
@@ -419,8 +512,8 @@ class CaseFolder:
 
     def acquisition(self) -> dict[str, Any] | None:
         """The content of ``acquisition.json``, or None for an unsealed case."""
-        path = self.root / ACQUISITION_FILE
-        if not path.is_file():
+        path = self.evidence_path(ACQUISITION_FILE)
+        if path is None:
             return None
         try:
             data = json.loads(path.read_bytes())
@@ -433,8 +526,8 @@ class CaseFolder:
         for _ in range(5):
             rel = f"{ANALYSES_DIR}/{stamp_for_path()}"
             try:
-                (self.root / ANALYSES_DIR).mkdir(mode=_DIR_MODE, exist_ok=True)
-                (self.root / rel).mkdir(mode=_DIR_MODE)
+                self._resolve(ANALYSES_DIR).mkdir(mode=_DIR_MODE, exist_ok=True)
+                self._resolve(rel).mkdir(mode=_DIR_MODE)
             except FileExistsError:
                 continue
             except OSError as exc:
@@ -447,7 +540,9 @@ class CaseFolder:
         result = []
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames.sort()
-            for filename in sorted(filenames):
+            # A link to a folder is not descended into, but it is an entry nobody wrote.
+            names = filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]
+            for filename in sorted(names):
                 full = Path(dirpath) / filename
                 result.append(full.relative_to(self.root).as_posix())
         return result
@@ -459,13 +554,16 @@ class CaseFolder:
     def _read_records(self) -> list[RawRecord]:
         raw_dir = self.root / "raw"
         records = []
-        if raw_dir.is_dir():
-            for path in sorted(raw_dir.glob("*.request.json")):
+        if raw_dir.is_dir() and not raw_dir.is_symlink():
+            for found in sorted(raw_dir.glob("*.request.json")):
+                path = self.evidence_path(f"raw/{found.name}")
+                if path is None:
+                    continue
                 try:
                     data = json.loads(path.read_bytes())
                     data.pop("format", None)
                     records.append(from_data(RawRecord, data))
-                except (ValueError, TypeError, KeyError):
+                except (ValueError, TypeError, KeyError, AttributeError):
                     continue  # verify reports damaged records; analysis skips them
         records.sort(key=lambda r: r.seq)
         return records
@@ -481,21 +579,25 @@ class CaseFolder:
         rel = record.files.get(stream)
         if not rel:
             return b""
+        path = self.evidence_path(rel)
+        if path is None:
+            return b""
         try:
-            return self._resolve(rel).read_bytes()
-        except (OSError, CaseWriteError):
+            return path.read_bytes()
+        except OSError:
             return b""
 
     def iter_derived(self, name: str) -> Iterator[Path]:
         """Every copy of a derived file (``inventory.json``...), oldest analysis first."""
-        top = self.root / name
-        if top.is_file():
+        top = self.evidence_path(name)
+        if top is not None:
             yield top
         analyses = self.root / ANALYSES_DIR
-        if analyses.is_dir():
+        if analyses.is_dir() and not analyses.is_symlink():
             for folder in sorted(p for p in analyses.iterdir() if p.is_dir()):
-                if (folder / name).is_file():
-                    yield folder / name
+                found = self.evidence_path(f"{ANALYSES_DIR}/{folder.name}/{name}")
+                if found is not None:
+                    yield found
 
     def latest_derived(self, name: str) -> Path | None:
         """The newest copy of a derived file, or None."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from stalkerscan.preserve.clock import iso_utc
 
 GENESIS = "0" * 64
 FILE_NAME = "custody.log"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def line_hash(line: bytes) -> str:
@@ -61,10 +63,8 @@ class CustodyLog:
         """The current chain state, read from disk on first use."""
         if self._state is None:
             head, count = GENESIS, 0
-            if self.path.exists():
-                for raw in self.path.read_bytes().splitlines():
-                    if raw.strip():
-                        head, count = line_hash(raw), count + 1
+            for raw in self._lines():
+                head, count = line_hash(raw), count + 1
             self._state = ChainState(count, head)
         return self._state
 
@@ -80,7 +80,8 @@ class CustodyLog:
         }
         line = json.dumps(entry, sort_keys=True, ensure_ascii=True, default=str).encode()
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            # Never through a link: a tampered case must not make us append to another file.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o600)
             try:
                 os.write(fd, line + b"\n")
                 os.fsync(fd)
@@ -128,6 +129,20 @@ class CustodyLog:
         return ChainState(count, head), problems
 
     def _lines(self) -> list[bytes]:
-        if not self.path.exists():
+        try:
+            mode = self.path.lstat().st_mode
+        except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise self._unusable(exc.strerror or str(exc)) from exc
+        if not stat.S_ISREG(mode):
+            # A link could point anywhere (a FIFO or /dev/zero would never end).
+            raise self._unusable("it is not a regular file (a link, FIFO or device)")
         return [raw for raw in self.path.read_bytes().splitlines() if raw.strip()]
+
+    def _unusable(self, why: str) -> CaseWriteError:
+        return CaseWriteError(
+            f"The custody log {self.path} cannot be used: {why}.",
+            "The case folder has been changed by something other than stalkerscan; run "
+            "`stalkerscan verify` on it and keep it as it is.",
+        )

@@ -58,21 +58,24 @@ class Manifest:
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Manifest:
-        """Parse a manifest; raises ``ValueError`` when it is not one."""
+        """Parse a manifest; raises ``ValueError`` when it is not one (whatever it holds)."""
         data = json.loads(raw)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not a stalkerscan manifest")
-        files = tuple(
-            ManifestEntry(str(f["path"]), str(f["sha256"]), int(f["size"])) for f in data["files"]
-        )
-        custody = data.get("custody") or {}
-        return cls(
-            scope=str(data.get("scope", "case")),
-            created_utc=str(data.get("created_utc", "")),
-            files=files,
-            custody_lines=int(custody.get("lines", 0)),
-            custody_head=str(custody.get("head", "")),
-        )
+        try:
+            files = tuple(
+                ManifestEntry(str(f["path"]), str(f["sha256"]), int(f["size"])) for f in data["files"]
+            )
+            custody = data.get("custody") or {}
+            return cls(
+                scope=str(data.get("scope", "case")),
+                created_utc=str(data.get("created_utc", "")),
+                files=files,
+                custody_lines=int(custody.get("lines", 0)),
+                custody_head=str(custody.get("head", "")),
+            )
+        except (KeyError, TypeError, AttributeError, OverflowError) as exc:
+            raise ValueError(f"not a stalkerscan manifest: {exc}") from exc
 
 
 def hash_files(root: Path, relative_paths: Iterable[str]) -> tuple[ManifestEntry, ...]:

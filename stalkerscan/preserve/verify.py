@@ -14,10 +14,11 @@ is *missing*; a file nobody recorded is *added*.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from stalkerscan.errors import CaseNotFoundError
+from stalkerscan.errors import CaseNotFoundError, CaseWriteError
 from stalkerscan.preserve import manifest as manifest_mod
 from stalkerscan.preserve.case import ANALYSES_DIR, CaseFolder, CaseMeta
 from stalkerscan.preserve.custody import GENESIS, line_hash
@@ -50,20 +51,35 @@ class VerifyReport:
     """False when the acquisition never wrote its manifest (crash or power loss); then the
     custody log alone vouches for the files."""
 
+    partial: tuple[str, ...] = ()
+    """Files of the request that was being answered when an unsealed case stopped (the
+    program was killed, the computer lost power, the disk filled up): the custody log says
+    that request was sent and where its answer goes, but the program never got to record the
+    answer's hash, so their content cannot be checked. Sealing the case (``analyze``)
+    records them from then on. Reported, but not counted as a difference."""
+
     @property
     def ok(self) -> bool:
         """True when nothing differs."""
         return not (self.changed or self.missing or self.added or self.custody_problems)
 
 
-def _chain_hashes(custody_path: Path) -> list[str]:
-    if not custody_path.exists():
-        return []
-    return [line_hash(raw) for raw in custody_path.read_bytes().splitlines() if raw.strip()]
+def _size(value: object) -> int:
+    """A recorded size, or -1 when the record holds something else (tampering)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else -1
+
+
+def _inside(rel: object) -> bool:
+    """True for a plain relative path inside the case (what stalkerscan itself records)."""
+    if not isinstance(rel, str) or not rel or "\x00" in rel or "\\" in rel:
+        return False
+    path = PurePosixPath(rel)
+    return not path.is_absolute() and ".." not in path.parts
 
 
 def verify_case(path: Path | str) -> VerifyReport:
-    """Verify one case folder."""
+    """Verify one case folder. Never follows a link or reads outside the folder, and never
+    raises on a tampered custody log or manifest: every oddity is reported."""
     try:
         case = CaseFolder.open(path)
     except CaseNotFoundError:
@@ -77,48 +93,81 @@ def verify_case(path: Path | str) -> VerifyReport:
     problems: list[str] = []
     changed: set[str] = set()
 
-    _, chain_problems = case.custody.check()
+    try:
+        _, chain_problems = case.custody.check()
+        hashes = [line_hash(raw) for raw in case.custody._lines()]
+        entries = case.custody.entries()
+    except CaseWriteError as exc:
+        problems.append(exc.message)
+        chain_problems, hashes, entries = [], [], []
     problems += [f"custody.log line {p.line}: {p.message}" for p in chain_problems]
-    hashes = _chain_hashes(root / "custody.log")
 
     # What the custody log says was written, and which manifests it vouches for.
     expected: dict[str, tuple[str, int]] = {}
     vouched_manifests: dict[str, str] = {}
-    for entry in case.custody.entries():
+
+    def expect(rel: object, sha: object, size: object, where: str) -> None:
+        if not _inside(rel):
+            problems.append(f"{where} names a path outside the case folder: {str(rel)[:200]!r}")
+            return
+        if not isinstance(sha, str):
+            problems.append(f"{where} records no hash for {rel}")
+            changed.add(str(rel))
+        expected[str(rel)] = (str(sha), _size(size))
+
+    for entry in entries:
         details = entry.details
         if entry.event in ("captured", "case_opened"):
-            for rel, info in dict(details.get("files") or {}).items():
+            files = details.get("files")
+            if not isinstance(files, dict):
+                if files is not None:
+                    problems.append(f"custody.log {entry.event} entry of {entry.time_utc} lists "
+                                    "no files in the expected form")
+                files = {}
+            for rel, info in files.items():
                 if isinstance(info, dict):
-                    expected[str(rel)] = (str(info.get("sha256")), int(info.get("size", -1)))
+                    expect(rel, info.get("sha256"), info.get("size"), "custody.log")
+                else:
+                    problems.append(f"custody.log records {str(rel)[:200]!r} without hash and size")
         elif "path" in details and "sha256" in details:
-            expected[str(details["path"])] = (str(details.get("sha256")), int(details.get("size", -1)))
+            expect(details["path"], details.get("sha256"), details.get("size"), "custody.log")
         if "manifest_sha256" in details:
-            rel = str(details.get("manifest") or manifest_mod.FILE_NAME)
-            vouched_manifests[rel] = str(details["manifest_sha256"])
+            rel = details.get("manifest") or manifest_mod.FILE_NAME
+            if _inside(rel):
+                vouched_manifests[str(rel)] = str(details["manifest_sha256"])
+            else:
+                problems.append(f"custody.log names a manifest outside the case folder: {str(rel)[:200]!r}")
 
-    manifest_paths = [manifest_mod.FILE_NAME] if (root / manifest_mod.FILE_NAME).exists() else []
+    manifest_paths = [manifest_mod.FILE_NAME] if os.path.lexists(root / manifest_mod.FILE_NAME) else []
     analyses = root / ANALYSES_DIR
-    if analyses.is_dir():
+    if analyses.is_dir() and not analyses.is_symlink():
         manifest_paths += sorted(
             f"{ANALYSES_DIR}/{p.name}/{manifest_mod.FILE_NAME}"
             for p in analyses.iterdir()
-            if (p / manifest_mod.FILE_NAME).is_file()
+            if os.path.lexists(p / manifest_mod.FILE_NAME)
         )
     sealed = manifest_mod.FILE_NAME in manifest_paths
 
     for rel in manifest_paths:
-        raw = (root / rel).read_bytes()
-        digest = sha256_file(root / rel)[0]
+        manifest_file = case.evidence_path(rel)
+        if manifest_file is None:
+            problems.append(f"{rel} is not a regular file (a link, FIFO or device)")
+            changed.add(rel)
+            continue
+        raw = manifest_file.read_bytes()
+        digest = sha256_file(manifest_file)[0]
         if rel not in vouched_manifests:
             problems.append(f"{rel} is not recorded in the custody log")
         elif vouched_manifests[rel] != digest:
             changed.add(rel)
         try:
             manifest = Manifest.from_bytes(raw)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             problems.append(f"{rel} cannot be read as a manifest")
             continue
-        if manifest.custody_lines:
+        if manifest.custody_lines < 0:
+            problems.append(f"{rel} records an impossible custody length")
+        elif manifest.custody_lines:
             if manifest.custody_lines > len(hashes):
                 problems.append(f"custody.log is shorter than when {rel} was written (lines removed)")
             elif hashes[manifest.custody_lines - 1] != manifest.custody_head:
@@ -126,6 +175,9 @@ def verify_case(path: Path | str) -> VerifyReport:
         elif manifest.custody_head not in ("", GENESIS):
             problems.append(f"{rel} records an impossible custody head")
         for entry in manifest.files:
+            if not _inside(entry.path):
+                problems.append(f"{rel} names a path outside the case folder: {entry.path[:200]!r}")
+                continue
             known = expected.get(entry.path)
             if known is not None and known[0] != entry.sha256:
                 problems.append(f"{rel} and custody.log disagree about {entry.path}")
@@ -137,9 +189,15 @@ def verify_case(path: Path | str) -> VerifyReport:
     missing: list[str] = []
     checked = 0
     for rel, (sha, size) in sorted(expected.items()):
-        target = root / rel
-        if not target.is_file():
-            missing.append(rel)
+        target = case.evidence_path(rel)
+        if target is None:
+            if os.path.lexists(root / rel):
+                # Something is there, but not the file that was written (a link, a FIFO...):
+                # never followed, always reported.
+                changed.add(rel)
+                problems.append(f"{rel} is not a regular file (a link, FIFO or device)")
+            else:
+                missing.append(rel)
             continue
         checked += 1
         digest, actual_size = sha256_file(target)
@@ -148,6 +206,13 @@ def verify_case(path: Path | str) -> VerifyReport:
 
     covered = set(expected) | set(manifest_paths) | {"custody.log"}
     added = [rel for rel in case.files() if rel not in covered]
+    partial: list[str] = []
+    if not sealed and not problems:
+        # Only an unsealed case with an intact custody log can vouch for where an
+        # interrupted request was writing; anything else nobody recorded stays "added".
+        in_flight = _in_flight_files(case)
+        partial = [rel for rel in added if rel in in_flight]
+        added = [rel for rel in added if rel not in in_flight]
     return VerifyReport(
         case=str(root),
         files_checked=checked,
@@ -156,7 +221,32 @@ def verify_case(path: Path | str) -> VerifyReport:
         added=tuple(added),
         custody_problems=tuple(problems),
         sealed=sealed,
+        partial=tuple(partial),
     )
+
+
+# The files a request record may write (raw/NNNN-NAME.SUFFIX): its streams and itself.
+_RECORD_SUFFIXES = ("stdout", "stderr", "response", "data", "request.json")
+
+
+def _in_flight_files(case: CaseFolder) -> set[str]:
+    """Where requests that were sent but never captured were writing: ``raw/NNNN-NAME.*``
+    and any destination the ``request`` entry declared (pulled APKs)."""
+    requested: dict[int, tuple[str, dict[str, object]]] = {}
+    captured: set[object] = set()
+    for entry in case.custody.entries():
+        seq = entry.details.get("seq")
+        if entry.event == "request" and isinstance(seq, int):
+            streams = entry.details.get("streams")
+            requested[seq] = (str(entry.details.get("artifact")), streams if isinstance(streams, dict) else {})
+        elif entry.event == "captured":
+            captured.add(seq)
+    files: set[str] = set()
+    for seq, (artifact, streams) in requested.items():
+        if seq not in captured:
+            files |= {f"raw/{seq:04d}-{artifact}.{suffix}" for suffix in _RECORD_SUFFIXES}
+            files |= {str(path) for path in streams.values()}
+    return files
 
 
 def report_lines(report: VerifyReport) -> list[str]:
@@ -169,6 +259,9 @@ def report_lines(report: VerifyReport) -> list[str]:
     for rel in report.added:
         lines.append(f"ADDED    {rel}")
     lines += [f"CUSTODY  {p}" for p in report.custody_problems]
+    for rel in report.partial:
+        lines.append(f"PARTIAL  {rel} (being written when the scan stopped; its hash was never "
+                     "recorded, so it cannot be checked)")
     return lines
 
 
@@ -184,6 +277,7 @@ def as_json(report: VerifyReport) -> str:
             "missing": list(report.missing),
             "added": list(report.added),
             "custody_problems": list(report.custody_problems),
+            "partial": list(report.partial),
         },
         indent=1,
     )
