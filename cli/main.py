@@ -119,16 +119,23 @@ def _print_outcome(case) -> None:
               help="Longest wait for one answer from the phone, in seconds.")
 @click.option("--ios-backup", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Analyse an existing iTunes / Finder backup folder instead of a connected phone.")
+@click.option("--androidqf", "androidqf_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Analyse an existing androidqf acquisition folder instead of a connected phone.")
 @handle_errors
 def scan(out_dir: Path, platform: str | None, serial: str | None, adb_host: str | None, adb_port: int | None,
          usbmux_address: str | None, examiner: str | None, case_id: str | None, pull_apks: str,
          signature_paths: tuple[Path, ...], locale: str, wait_seconds: float, request_timeout: float,
-         ios_backup: Path | None) -> None:
+         ios_backup: Path | None, androidqf_dir: Path | None) -> None:
     """Scan a connected phone (read-only) into a new case folder, and report."""
     from stalkerscan import api
 
     progress = RichProgress()
-    if ios_backup is not None:
+    if ios_backup is not None and androidqf_dir is not None:
+        raise click.UsageError("Give either --ios-backup or --androidqf, not both.")
+    if androidqf_dir is not None:
+        case = api.scan_androidqf(androidqf_dir, out_dir, examiner=examiner, case_id=case_id,
+                                  signatures=list(signature_paths), locale=locale, progress=progress)
+    elif ios_backup is not None:
         from stalkerscan.acquire.ios.backup import scan_backup
 
         case = scan_backup(

@@ -68,6 +68,10 @@ def inspect_pulled_apks(case: CaseFolder) -> tuple[dict[str, list[ApkFile]], dic
 
 def build_inventory(case: CaseFolder) -> AndroidInventory | IosInventory:
     """Parse a case's preserved evidence into an inventory."""
+    if case.meta.source == "androidqf":
+        from stalkerscan.acquire.androidqf import inventory_from_case
+
+        return inventory_from_case(case)
     if case.meta.platform == "android":
         from stalkerscan.parse.android.inventory import build_android_inventory
 

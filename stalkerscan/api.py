@@ -227,6 +227,44 @@ def _scan_android(
     return Case(case.root, analysis, case.root, error=result.error)
 
 
+def scan_androidqf(
+    folder: Path | str,
+    out: Path | str,
+    *,
+    examiner: str | None = None,
+    case_id: str | None = None,
+    signatures: SignatureSet | Sequence[str | Path] | None = None,
+    locale: str = "en",
+    formats: Sequence[str] = FORMATS,
+    progress: Progress | None = None,
+) -> Case:
+    """Import an androidqf acquisition folder into a new case and analyse it.
+
+    Every file is copied into the case byte for byte (and hashed); the folder is only read.
+    """
+    from stalkerscan.acquire.androidqf import import_androidqf
+
+    source = Path(folder).expanduser()
+    if not source.is_dir():
+        raise UsageError(f"{source} is not a folder.", "Give the folder androidqf created for one phone.")
+    out_path = ensure_new_case_dir(out)
+    if out_path.resolve().is_relative_to(source.resolve()):
+        raise UsageError("The case folder cannot be inside the androidqf folder.",
+                         "Choose --out somewhere else: the androidqf folder is only read.")
+    sigs = resolve_signatures(signatures)
+    case = CaseFolder.create(out_path, platform="android", source="androidqf", case_id=case_id, examiner=examiner)
+    case.custody.append("import_started", {"source": "androidqf", "path": str(source.resolve()),
+                                           "signatures": sigs.summary()})
+    try:
+        copied = import_androidqf(source, case, progress=progress)
+        case.close_acquisition(complete=True, reason=None, facts={
+            "source_folder": str(source.resolve()), "files_copied": copied, "signatures": sigs.summary()})
+        analysis = first_analysis(case, sigs, locale=locale, formats=formats)
+    finally:
+        _seal_quietly(case)
+    return Case(case.root, analysis, case.root)
+
+
 def _android_model(case: CaseFolder) -> str | None:
     """The phone's own model name (``adb devices -l`` mangles punctuation to underscores)."""
     from stalkerscan.model.artifacts import AndroidArtifact, latest
@@ -304,4 +342,4 @@ def verify(case_dir: Path | str) -> VerifyReport:
     return verify_case(case_dir)
 
 
-__all__ = ["Case", "DeviceError", "analyze", "report", "scan", "verify"]
+__all__ = ["Case", "DeviceError", "analyze", "report", "scan", "scan_androidqf", "verify"]
