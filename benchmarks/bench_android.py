@@ -121,6 +121,10 @@ class ScanFigures:
     acquisition_seconds: float | None
     """From the call until the phone was last read (connect, every read, APK pulls)."""
 
+    cpu_seconds: float
+    """CPU time of the scanning thread alone (the simulated phone answers from other threads):
+    far less sensitive than wall time to other programs on a shared machine."""
+
     shell_requests: int
     """Shell requests of the inventory (the scanner's count; ``pm path`` excluded)."""
 
@@ -148,10 +152,12 @@ def scan_once(out: Path, signatures: Any, *, adb_port: int, phone: Any, adb_host
 
     phone.log.clear()
     watch = _Stopwatch()
+    cpu_started = time.thread_time()
     started = time.perf_counter()
     case = api.scan(out, platform="android", serial=serial, adb_host=adb_host, adb_port=adb_port,
                     signatures=signatures, pull_apks=pull_apks, wait_seconds=10, progress=watch)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.thread_time() - cpu_started
     facts = CaseFolder.open(case.path).acquisition() or {}
     shell = int(facts.get("shell_requests", -1))
     apk = int(facts.get("pull_requests", -1))
@@ -170,6 +176,7 @@ def scan_once(out: Path, signatures: Any, *, adb_port: int, phone: Any, adb_host
     return ScanFigures(
         seconds=seconds,
         acquisition_seconds=(watch.done_at - started) if watch.done_at else None,
+        cpu_seconds=cpu_seconds,
         shell_requests=shell, apk_requests=apk, bytes_read=int(facts.get("bytes_read", 0)),
         apps=apps, complete=case.complete, problems=tuple(problems),
     )
@@ -179,11 +186,12 @@ def _row(section: str, measure: str, runs: Sequence[ScanFigures], note: str = ""
     last = runs[-1]
     acquisition = [r.acquisition_seconds for r in runs if r.acquisition_seconds is not None]
     problems = sorted({p for r in runs for p in r.problems})
+    also = [f"reading {median(acquisition):.2f}" if acquisition else "",
+            f"CPU {median([r.cpu_seconds for r in runs]):.2f}", f"min {min(r.seconds for r in runs):.2f}"]
     return Row(
         section, measure, median([r.seconds for r in runs]), "s", repeats=len(runs),
         shell_requests=last.shell_requests, apk_requests=last.apk_requests, bytes_read=last.bytes_read,
-        apps=last.apps,
-        extra=f"reading {median(acquisition):.2f} s" if acquisition else "",
+        apps=last.apps, extra=" · ".join(filter(None, also)),
         note="; ".join([*problems, *filter(None, [note])]),
     )
 

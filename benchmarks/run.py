@@ -151,7 +151,7 @@ def ios_rows(repeat: int) -> list[Row]:
         if reparse:
             note += f"; re-parsing the preserved answers alone: {reparse[0]:.0f} ms"
         rows.append(Row(IOS_SECTION, f"{size:,} apps, whole scan", whole_ms / 1000, "s", repeats=runs, apps=size,
-                        extra=f"reading {reading[0] / 1000:.2f} s" if reading else "", note=note))
+                        extra=f"reading {reading[0] / 1000:.2f}" if reading else "", note=note))
     return rows
 
 
