@@ -297,6 +297,7 @@ class AndroidAcquirer:
             # failed with what arrived, and the scan goes on.
             writer.finish(Outcome.FAILED, error=exc.message)
         except CaseWriteError as exc:
+            writer.abandon(exc.message)  # keep the record if the disk still takes it
             raise _Stop(exc.message, exc) from exc
         except DeviceError as exc:
             writer.finish(Outcome.INTERRUPTED, error=exc.message)
