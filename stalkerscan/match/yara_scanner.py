@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ def compile_rules(
     cache_key = hashlib.sha256(key_material.encode()).hexdigest()
     cache_root = cache_dir or default_cache_dir()
     cached = cache_root / f"{cache_key}{_CACHE_SUFFIX}"
-    if use_cache and cached.is_file():
+    if use_cache and _private_cache_file(cached):
         try:
             rules = yara.load(str(cached))
             return CompiledRules(rules, tuple(files), tuple(errors), tuple(warnings), cache_key,
@@ -227,6 +228,24 @@ def compile_rules(
     if use_cache:
         _save_atomic(rules, cache_root, cached)
     return CompiledRules(rules, tuple(files), tuple(errors), tuple(warnings), cache_key)
+
+
+def _private_cache_file(path: Path) -> bool:
+    """True when a cached compiled set may be loaded: a regular file, in a folder and a file
+    only this user can write. libyara trusts compiled rules it loads (it does not check them
+    as it checks rule source), so one planted by someone else is never loaded."""
+    try:
+        for item in (path.parent, path):
+            info = item.lstat()
+            if item is path and not stat.S_ISREG(info.st_mode):
+                return False
+            if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return False
+            if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                return False
+    except OSError:
+        return False
+    return True
 
 
 def _save_atomic(rules: yara.Rules, folder: Path, target: Path) -> None:

@@ -45,7 +45,7 @@ def _yara_problems(path: str) -> list[SignatureProblem]:
     except ImportError:  # pragma: no cover - yara-python is a dependency
         return []
     try:
-        yara.compile(filepath=path)
+        yara.compile(filepath=path, includes=False)  # as scans compile them
     except yara.SyntaxError as exc:
         # yara reports "file(line): message"
         text = str(exc)

@@ -151,11 +151,16 @@ def sources_from(location: str) -> tuple[FeedSource, ...]:
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to http(s) URLs (GitHub raw files redirect within https)."""
+    """Follow redirects only to http(s) URLs (GitHub raw files redirect within https), and
+    never from https down to plain http (that would hand the feed to anyone on the path)."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
+        if scheme not in ("http", "https"):
             raise urllib.error.HTTPError(newurl, code, "redirect to a non-http(s) URL refused",
+                                         headers, fp)
+        if scheme == "http" and urllib.parse.urlsplit(req.full_url).scheme.lower() == "https":
+            raise urllib.error.HTTPError(newurl, code, "redirect from https to plain http refused",
                                          headers, fp)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -218,7 +223,9 @@ def _validate(path: Path, url: str) -> None:
         try:
             import yara
 
-            yara.compile(filepath=str(path))
+            # No include directives: a feed must not make YARA open other files on this computer
+            # (scans compile with includes=False too).
+            yara.compile(filepath=str(path), includes=False)
         except Exception as exc:  # yara.SyntaxError, yara.Error
             raise SignatureUpdateError(f"YARA rules from {url} do not compile: {exc}") from exc
         return

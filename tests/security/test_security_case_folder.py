@@ -223,7 +223,7 @@ def test_case_insensitive_clashes_get_distinct_apk_names(tmp_path):
     first = case.apk_path("org.example.app", "/data/app/x/base.apk", 0)
     case.write_file(first, b"1")
     taken = {first}
-    for index in range(3):
+    for _ in range(3):
         # Same folder and file name again (as on a case-insensitive disk): never reused.
         again = case.apk_path("org.example.app", "/data/app/y/base.apk", 0)
         assert again not in taken
