@@ -411,10 +411,8 @@ class CaseFolder:
             # Never leave a half-written file of our own behind (a full disk): it would block
             # writing it whole later (`analyze` after space is freed), as nothing is ever
             # overwritten. The file was created by this call, so it is ours to remove.
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self.root / relpath)
-            except OSError:
-                pass
             raise _write_error(self.root / relpath, exc) from exc
 
     def write_file(self, relpath: str, data: bytes, *, event: str = "file_written") -> ManifestEntry:
