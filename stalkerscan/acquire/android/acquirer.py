@@ -20,7 +20,9 @@ from stalkerscan.acquire.android.channel import (
 )
 from stalkerscan.acquire.progress import NullProgress, Progress
 from stalkerscan.errors import (
+    AdbServerError,
     CaseWriteError,
+    DeviceDisconnectedError,
     DeviceError,
     FileRefusedError,
     RequestRefusedError,
@@ -193,6 +195,22 @@ class AndroidAcquirer:
             return
         self.drift[artifact] = round(phone - (before + after) / 2, 3)
 
+    def _stop_for(self, exc: DeviceError) -> _Stop:
+        """Stop the plan for a device error. A dropped connection reads as a pulled cable, but
+        the adb server itself may be what went away (killed, crashed, `adb kill-server` run by
+        another tool): then checking the cable is the wrong advice, so ask the server."""
+        if isinstance(exc, DeviceDisconnectedError):
+            try:
+                self.channel.client.server_version()
+            except DeviceError:
+                exc = AdbServerError(
+                    "The adb server stopped in the middle of the scan.",
+                    "Another program on this computer may have ended it (for example `adb "
+                    "kill-server`). Everything read so far has been kept. Scan again into a new "
+                    "folder: stalkerscan starts the adb server again.",
+                )
+        return _Stop(exc.message, exc)
+
     def _step(self, artifact: AndroidArtifact) -> None:
         """Run one artifact's variants until one is answered."""
         variants = shell_variants(artifact)
@@ -207,7 +225,7 @@ class AndroidAcquirer:
             except CaseWriteError as exc:
                 raise _Stop(exc.message, exc) from exc
             except DeviceError as exc:
-                raise _Stop(exc.message, exc) from exc
+                raise self._stop_for(exc) from exc
             if record.outcome is Outcome.OK:
                 return
             first_line = head.decode("utf-8", "replace").strip().splitlines()[:1]
@@ -261,8 +279,10 @@ class AndroidAcquirer:
                 continue
             try:
                 record, _ = self._run(command)
-            except (DeviceError, CaseWriteError) as exc:
+            except CaseWriteError as exc:
                 raise _Stop(exc.message, exc) from exc
+            except DeviceError as exc:
+                raise self._stop_for(exc) from exc
             finally:
                 self.shell_requests -= 1  # pm path belongs to the pulls, not the inventory budget
                 self.pull_requests += 1
@@ -301,7 +321,7 @@ class AndroidAcquirer:
             raise _Stop(exc.message, exc) from exc
         except DeviceError as exc:
             writer.finish(Outcome.INTERRUPTED, error=exc.message)
-            raise _Stop(exc.message, exc) from exc
+            raise self._stop_for(exc) from exc
         except BaseException as exc:
             writer.finish(Outcome.INTERRUPTED, error=str(exc) or type(exc).__name__)
             raise
