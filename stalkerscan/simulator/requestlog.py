@@ -10,6 +10,7 @@ that a scan never even tried to change the phone::
 
 from __future__ import annotations
 
+import re
 import shlex
 import threading
 import time
@@ -91,8 +92,9 @@ class RequestLog:
 
 
 # --------------------------------------------------------------------------- Android shell
-# Shell commands a simulated Android phone answers. Anything else is refused. Judged on the
-# parsed argv, so quoting tricks (``pm 'uninstall'``) do not slip through.
+# Shell commands a simulated Android phone answers: an allowlist of commands, subcommands and
+# (where a command can also write) arguments. Anything else is refused. Judged on the parsed
+# argv, so quoting tricks (``pm 'uninstall'``) do not slip through.
 _READ_SUBCOMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "pm": (("list",), ("path",), ("dump",)),
     "cmd": (
@@ -109,9 +111,59 @@ _READ_SUBCOMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "appops": (("query-op",), ("get",)),
 }
 _READ_COMMANDS = frozenset(
-    {"getprop", "dumpsys", "date", "id", "echo", "ls", "which", "uname", "whoami", "true",
-     "cat", "stat", "sha256sum", "sha1sum", "md5sum", "command"}
+    {"getprop", "id", "echo", "ls", "which", "uname", "whoami", "true",
+     "cat", "stat", "sha256sum", "sha1sum", "md5sum"}
 )
+# Commands that are reads only with some arguments: ``date -s`` sets the clock, ``command X``
+# runs X, and several dumpsys services change state when given verbs (``dumpsys battery
+# set level 5``, ``dumpsys batterystats --reset``, ``dumpsys deviceidle force-idle``). Their
+# arguments are judged word by word against what is known to only read.
+_DUMPSYS_OPTIONS = frozenset({"-l", "-a", "-h", "-c", "--checkin", "--proto", "--all"})
+_DUMPSYS_SECTIONS = frozenset({
+    # dumpsys package's read-only section names (PackageManagerService dump arguments)
+    "packages", "p", "permissions", "perm", "permission", "libraries", "l", "features", "f",
+    "shared-users", "s", "providers", "prov", "messages", "m", "verifiers", "v", "version",
+    "resolvers", "r", "preferred", "preferred-xml", "domain-preferred-apps", "installs",
+    "queries", "dexopt", "compiler-stats", "frozen", "changes", "known-packages",
+})
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9_.]+$")
+_PACKAGE_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+$")
+
+
+def _judge_date(args: list[str]) -> str | None:
+    """Why ``date ARGS`` is not a read, or None: only ``+FORMAT`` and ``-u`` print."""
+    for arg in args:
+        if not (arg.startswith("+") or arg in ("-u", "--utc", "-R")):
+            return f"date {arg!r} could set the clock"
+    return None
+
+
+def _judge_command(args: list[str]) -> str | None:
+    """``command -v NAME`` looks a name up; any other form runs it."""
+    if len(args) >= 2 and args[0] in ("-v", "-V"):
+        return None
+    return "'command' runs another command"
+
+
+def _judge_dumpsys(args: list[str]) -> str | None:
+    """``dumpsys [OPTIONS] [SERVICE [ARGS]]`` where every argument is known to only read."""
+    words = list(args)
+    while words and words[0].startswith("-"):
+        if words[0] not in _DUMPSYS_OPTIONS:
+            return f"dumpsys option {words[0]!r} is not known to be read-only"
+        words.pop(0)
+    if not words:
+        return None
+    if not _SERVICE_NAME.fullmatch(words[0]):
+        return f"dumpsys service {words[0]!r} is not a service name"
+    for word in words[1:]:
+        if word in _DUMPSYS_OPTIONS or word in _DUMPSYS_SECTIONS or _PACKAGE_WORD.fullmatch(word):
+            continue
+        return f"dumpsys {words[0]} {word!r} is not known to be read-only"
+    return None
+
+
+_ARGUMENT_JUDGES = {"date": _judge_date, "command": _judge_command, "dumpsys": _judge_dumpsys}
 # Operators that would let one allowed command smuggle in another.
 _SHELL_OPERATORS = (";", "&&", "||", "|", "`", "$(", ">", "<", "\n", "&")
 
@@ -134,6 +186,10 @@ def judge_shell(cmdline: str) -> tuple[Verdict, str]:
     command = argv[0].rsplit("/", 1)[-1]
     if command in _READ_COMMANDS:
         return Verdict.READ, ""
+    judge = _ARGUMENT_JUDGES.get(command)
+    if judge is not None:
+        why = judge(argv[1:])
+        return (Verdict.READ, "") if why is None else (Verdict.REFUSED, why)
     allowed = _READ_SUBCOMMANDS.get(command)
     if allowed is None:
         return Verdict.REFUSED, f"{command!r} is not a read-only command"
