@@ -166,6 +166,9 @@ class RecordWriter:
         if data:
             try:
                 handle.write(data)
+                # Hand every chunk to the operating system as it arrives: bytes waiting in
+                # this process's buffer would die with it if it were killed mid-answer.
+                handle.flush()
             except OSError as exc:
                 raise _write_error(self.case.root / self._path_for(stream), exc) from exc
             self._digests[stream].update(data)
@@ -250,6 +253,9 @@ class RecordWriter:
                 # A full or read-only disk: the record is closed if the disk still takes it,
                 # so that a one-off failure leaves a fully verifiable case.
                 self.abandon(exc.message)
+            elif isinstance(exc, KeyboardInterrupt):
+                # A record is read by people: plain words, not the exception's name.
+                self.finish(Outcome.INTERRUPTED, error="Stopped with Ctrl-C before the answer was complete.")
             else:
                 message = str(exc) or type(exc).__name__
                 self.finish(Outcome.INTERRUPTED, error=message)
