@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 from android_scan_helpers import phone_from, scan_phone
-from fault_helpers import StepHook, assert_incomplete_case, small_profile
+from fault_helpers import StepHook, assert_incomplete_case, assert_plain, small_profile
 
 from stalkerscan.acquire.android.acquirer import DESCRIPTIONS
-from stalkerscan.errors import DeviceOfflineError, DeviceUnauthorizedError
+from stalkerscan.errors import EXIT_DEVICE, DeviceOfflineError, DeviceUnauthorizedError
 from stalkerscan.model.artifacts import AndroidArtifact, Outcome
 from stalkerscan.simulator.android.base import AndroidState
 
@@ -60,3 +60,19 @@ def test_phone_unauthorized_while_an_apk_is_being_copied(tmp_path, bundled_signa
     records = assert_incomplete_case(case, phone, interrupted="apk_paths")
     assert [r.name for r in records if r.outcome is Outcome.OK][-1] == "clock_end"
     assert case.result.inventory.app("org.example.sideloaded") is not None
+
+
+@pytest.mark.parametrize(("state", "error_type"), [
+    ("unauthorized", DeviceUnauthorizedError),
+    ("offline", DeviceOfflineError),
+])
+def test_no_case_starts_when_the_phone_is_not_ready(tmp_path, bundled_signatures, state, error_type):
+    # Nothing could be read: a device error (exit code 3), and no case folder at all.
+    phone = phone_from(small_profile(state=state))
+    with pytest.raises(error_type) as info:
+        scan_phone(phone, tmp_path / "case", bundled_signatures, wait_seconds=0.3)
+    assert info.value.exit_code == EXIT_DEVICE
+    assert_plain(info.value.message)
+    assert_plain(info.value.advice)
+    assert not (tmp_path / "case").exists()
+    assert phone.log.entries() == []
