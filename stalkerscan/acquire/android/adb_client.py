@@ -365,8 +365,8 @@ class AdbClient:
                 remaining -= len(chunk)
                 if packet_id in streams:
                     sink(streams[packet_id], chunk)
-                elif packet_id == 3:
-                    payload += chunk
+                elif packet_id == 3 and len(payload) < 4:
+                    payload += chunk[: 4 - len(payload)]  # the exit status is one byte
             if packet_id == 3:
                 return payload[0] if payload else None
 

@@ -14,7 +14,7 @@ import shlex
 from dataclasses import dataclass
 
 from stalkerscan.acquire.android.adb_client import AdbClient, ShellOutcome, Sink
-from stalkerscan.errors import RequestRefusedError, UnsafeDeviceStringError
+from stalkerscan.errors import ProtocolError, RequestRefusedError, UnsafeDeviceStringError
 from stalkerscan.model.artifacts import AndroidArtifact
 
 PACKAGE_SLOT = "<package>"
@@ -152,12 +152,16 @@ class AndroidChannel:
         shell_v2: bool,
         request_timeout: float = 300.0,
         max_apk_bytes: int = 1024 * 1024 * 1024,
+        max_answer_bytes: int = 1024 * 1024 * 1024,
     ) -> None:
         self.client = client
         self.serial = serial
         self.shell_v2 = shell_v2
         self.request_timeout = request_timeout
         self.max_apk_bytes = max_apk_bytes
+        self.max_answer_bytes = max_answer_bytes
+        """Most bytes kept from one shell answer: a real ``dumpsys package`` is tens of MB; a
+        phone that keeps sending is not allowed to fill the computer's disk."""
         self.requests_sent = 0
 
     def run(self, command: ShellCommand, sink: Sink) -> ShellOutcome:
@@ -167,8 +171,22 @@ class AndroidChannel:
                 f"Refused to send a command that is not on the read-only list: {command.argv!r}"
             )
         self.requests_sent += 1
+        received = 0
+
+        def bounded(stream: str, chunk: bytes) -> None:
+            nonlocal received
+            received += len(chunk)
+            if received > self.max_answer_bytes:
+                raise ProtocolError(
+                    f"The phone sent more than {self.max_answer_bytes:,} bytes in answer to "
+                    f"'{command.command_line}'; stopped reading it (what arrived until then is kept).",
+                    "A phone answering without end is broken or built to disrupt the scan; "
+                    "keep the case as evidence and ask for expert help.",
+                )
+            sink(stream, chunk)
+
         return self.client.shell(
-            self.serial, command.command_line, sink, v2=self.shell_v2, timeout=self.request_timeout
+            self.serial, command.command_line, bounded, v2=self.shell_v2, timeout=self.request_timeout
         )
 
     def pull(self, path: str, sink: Sink) -> int:
