@@ -10,6 +10,7 @@ phone says nothing for 30 s after that request. Either way the parent has a wide
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -27,6 +28,18 @@ from stalkerscan.signatures.signature_set import load_signature_set  # noqa: E40
 def main(out: str, mode: str) -> None:
     phone = phone_from(small_profile())
     size = len(phone.run_shell("dumpsys package").stdout)
+    # Mirror the phone's request log beside the case folder, so that the parent can check
+    # that only reads were sent after this process is gone.
+    requests = Path(out).parent / "requests.jsonl"
+    record = phone.log.record
+
+    def record_and_mirror(layer, service, request, verdict, reason=""):
+        entry = record(layer, service, request, verdict, reason)
+        with requests.open("a", encoding="utf-8") as mirror:
+            mirror.write(json.dumps({"request": request, "verdict": verdict.value}) + "\n")
+        return entry
+
+    phone.log.record = record_and_mirror  # type: ignore[method-assign]
     slow = {"slow_bytes_per_second": max(1, size // 20)} if mode == "answering" else {"latency_ms": 30_000}
 
     def slow_down() -> None:

@@ -219,3 +219,4 @@ def test_disk_full_while_writing_the_report(tmp_path, bundled_signatures):
     again = api.analyze(case.path, signatures=bundled_signatures)
     assert again.complete and (again.analysis_dir / "report.html").is_file()
     assert verify_case(case.path).ok
+    assert phone.log.write_attempts() == []

@@ -121,6 +121,13 @@ def test_killed_outright_mid_scan(tmp_path, bundled_signatures, mode):
         _, stderr = child.communicate(timeout=30)
     assert child.returncode == -9, stderr.decode(errors="replace")
 
+    mirrored = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    # (A latency fault holds a request back before the phone model sees it: while "waiting",
+    # `dumpsys package` has not reached its log yet.)
+    last = "dumpsys package" if mode == "answering" else "ls -d"
+    assert mirrored[-1]["request"].startswith(last)
+    assert {entry["verdict"] for entry in mirrored} == {"read"}  # only reads reached the phone
+
     # Nothing closed or sealed the case; the custody log still vouches for every file.
     assert not (out / "acquisition.json").exists() and not (out / "manifest.json").exists()
     report = verify_case(out)
