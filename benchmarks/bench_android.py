@@ -85,6 +85,36 @@ def build_phone(apps: int, *, latency_ms: float = 0.0, sideloaded: int = 0) -> A
     return SimulatedAndroidPhone.from_profile(profile)
 
 
+def prebuild_apks(phone: Any) -> int:
+    """Build every APK the phone serves (the simulator builds them on first read), so that
+    the phone's own work is not timed as the scanner's; returns how many."""
+    built = 0
+    listing = phone.shell("pm list packages -f", layer="bench").stdout.decode("utf-8", "replace")
+    folders = {line[len("package:"):].rsplit("=", 1)[0].rsplit("/", 1)[0]
+               for line in listing.splitlines() if line.startswith("package:")}
+    for folder in sorted(folders):
+        for name in phone.listdir(folder):
+            if name.endswith(".apk") and phone.read_file(f"{folder}/{name}") is not None:
+                built += 1
+    return built
+
+
+@lru_cache(maxsize=1)
+def simulator_delays_small_writes() -> bool:
+    """True when the simulated ADB servers leave Nagle's algorithm on (no ``TCP_NODELAY`` in
+    their sources): a small write after a larger one then waits for the peer's delayed ACK,
+    about 40 ms on Linux, once per sync pull and per request through the real adb server."""
+    import stalkerscan.simulator.android as package
+
+    sources = Path(package.__file__).parent.glob("*.py")
+    return not any("TCP_NODELAY" in path.read_text(encoding="utf-8", errors="replace") for path in sources)
+
+
+NAGLE_NOTE = ("includes about 40 ms per sync pull (and per request through the real adb server) that the "
+              "simulated servers add: without TCP_NODELAY their small final writes wait for a delayed ACK; "
+              "see docs/performance.md")
+
+
 def set_latency(phone: Any, latency_ms: float) -> None:
     """Change the phone's per-request latency in place (both ADB layers read it per request)."""
     phone.faults = dataclasses.replace(phone.faults, latency_ms=latency_ms)
@@ -215,9 +245,10 @@ class _Cases:
 # --------------------------------------------------------------------------- rows
 def host_server_rows(work: Path, signatures: Any, *, sizes: Sequence[int] = (50, 300, 1000, 3000),
                      latencies_ms: Sequence[float] = (0, 10), repeat: int = 3,
-                     default_policy_size: int | None = 300) -> list[Row]:
+                     default_policy_size: int | None = 300, pull_all_size: int | None = 50) -> list[Row]:
     """Full scans through the in-process host-protocol server, for each size and latency,
-    plus one with the default APK policy on a phone with a few sideloaded apps."""
+    plus one with the default APK policy on a phone with a few sideloaded apps, and one pulling
+    every APK (what MVT's old check-adb did per app, for comparison)."""
     from stalkerscan.simulator.android.run import running_host_server
 
     cases = _Cases(work)
@@ -236,11 +267,25 @@ def host_server_rows(work: Path, signatures: Any, *, sizes: Sequence[int] = (50,
                 rows.append(_row(SECTION, f"{size:,} apps, {latency:g} ms/req, no APKs", runs))
     if default_policy_size:
         phone = build_phone(default_policy_size, sideloaded=SIDELOADED_APPS)
+        prebuild_apks(phone)
         with running_host_server([phone]) as address:
             runs = [cases.scan(adb_port=address.port, phone=phone, signatures=signatures, pull_apks="default")
                     for _ in range(max(1, repeat))]
-        rows.append(_row(SECTION, f"{default_policy_size:,} apps, 0 ms/req, default APKs", runs,
-                         note=f"{SIDELOADED_APPS} apps installed over adb are pulled"))
+        note = f"{SIDELOADED_APPS} apps installed over adb are pulled"
+        if simulator_delays_small_writes():
+            note += "; " + NAGLE_NOTE
+        rows.append(_row(SECTION, f"{default_policy_size:,} apps, 0 ms/req, default APKs", runs, note=note))
+    if pull_all_size:
+        phone = build_phone(pull_all_size)
+        prebuild_apks(phone)
+        with running_host_server([phone]) as address:
+            runs = [cases.scan(adb_port=address.port, phone=phone, signatures=signatures, pull_apks="all")
+                    for _ in range(max(1, min(repeat, 3)))]
+        note = ("every APK pulled, hashed and its certificates read on the laptop (one `pm path` per app, one "
+                "sync pull per APK file); the simulator's APKs are small")
+        if simulator_delays_small_writes():
+            note += "; " + NAGLE_NOTE
+        rows.append(_row(SECTION, f"{pull_all_size:,} apps, 0 ms/req, all APKs", runs, note=note))
     return rows
 
 
@@ -268,8 +313,10 @@ def real_adb_rows(work: Path, signatures: Any, *, cases: Sequence[tuple[int, flo
                                          signatures=signatures) for _ in range(max(1, repeat))]
                 finally:
                     server.disconnect(address.serial)
-            rows.append(_row(SECTION_REAL_ADB, f"{size:,} apps, {latency:g} ms/req, no APKs", runs,
-                             note="adb server -> simulated adbd (transport protocol)"))
+            note = "adb server -> simulated adbd (transport protocol)"
+            if simulator_delays_small_writes():
+                note += "; " + NAGLE_NOTE
+            rows.append(_row(SECTION_REAL_ADB, f"{size:,} apps, {latency:g} ms/req, no APKs", runs, note=note))
     return rows
 
 
@@ -374,7 +421,7 @@ def _child_scan(options: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- all of it
 def run(work: Path, *, sizes: Sequence[int] = (50, 300, 1000, 3000), latencies_ms: Sequence[float] = (0, 10),
-        repeat: int = 3, default_policy_size: int | None = 300,
+        repeat: int = 3, default_policy_size: int | None = 300, pull_all_size: int | None = 50,
         real_adb: Sequence[tuple[int, float]] = ((300, 0), (300, 10)), memory_size: int | None = 3000,
         signature_files: Sequence[Path] | None = None) -> list[Row]:
     """Every Android row: host-protocol scans, real adb server scans, peak memory.
@@ -387,7 +434,7 @@ def run(work: Path, *, sizes: Sequence[int] = (50, 300, 1000, 3000), latencies_m
     files = list(echap_signature_files() if signature_files is None else signature_files)
     signatures = load_signature_set(files, include_community=False)
     rows = host_server_rows(work, signatures, sizes=sizes, latencies_ms=latencies_ms, repeat=repeat,
-                            default_policy_size=default_policy_size)
+                            default_policy_size=default_policy_size, pull_all_size=pull_all_size)
     rows += real_adb_rows(work, signatures, cases=real_adb, repeat=repeat)
     if memory_size:
         rows += memory_rows(work, files, size=memory_size)

@@ -50,6 +50,9 @@ class Plan:
     default_policy_size: int | None = 300
     """Phone size of the row with the default APK policy (None: no such row)."""
 
+    pull_all_size: int | None = 50
+    """Phone size of the row pulling every APK (None: no such row)."""
+
     real_adb: tuple[tuple[int, float], ...] = ((300, 0), (300, 10))
     """(apps, latency) of the rows through the real adb server."""
 
@@ -73,6 +76,9 @@ class Plan:
 
     match_repeat: int = 21
     """Matching passes over 1,000 apps."""
+
+    stix2_repeat: int = 1
+    """Fresh processes loading Echap's STIX2 file (about 2 s each; 0: not measured)."""
 
     yara: bool = True
     """Whether to measure YARA."""
@@ -184,7 +190,7 @@ def collect(plan: Plan, work: Path, *, log: Callable[[str], None] = lambda _: No
     if plan.android_sizes:
         rows += _section(bench_android.SECTION, lambda: bench_android.host_server_rows(
             work, signatures, sizes=plan.android_sizes, latencies_ms=plan.latencies_ms, repeat=plan.repeat,
-            default_policy_size=plan.default_policy_size), log)
+            default_policy_size=plan.default_policy_size, pull_all_size=plan.pull_all_size), log)
     if plan.real_adb:
         rows += _section(bench_android.SECTION_REAL_ADB, lambda: bench_android.real_adb_rows(
             work, signatures, cases=plan.real_adb, repeat=plan.repeat), log)
@@ -193,7 +199,7 @@ def collect(plan: Plan, work: Path, *, log: Callable[[str], None] = lambda _: No
     if plan.signatures:
         rows += _section("Signatures", lambda: bench_signatures.run(
             load_repeat=plan.load_repeat, match_repeat=plan.match_repeat,
-            first_repeat=plan.first_load_repeat), log)
+            first_repeat=plan.first_load_repeat, stix2_repeat=plan.stix2_repeat), log)
     if plan.yara:
         rows += _section("YARA", lambda: bench_yara.run(dex_mb=plan.dex_mb, count=plan.dex_count,
                                                         repeat=plan.yara_repeat), log)

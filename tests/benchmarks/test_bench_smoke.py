@@ -36,9 +36,9 @@ def tiny_rows(bench_run, tmp_path_factory):
     from _common import isolated_home
 
     work = tmp_path_factory.mktemp("bench")
-    plan = bench_run.Plan(android_sizes=(20,), latencies_ms=(0,), repeat=1, default_policy_size=None,
+    plan = bench_run.Plan(android_sizes=(20,), latencies_ms=(0,), repeat=1, default_policy_size=None, pull_all_size=None,
                           real_adb=(), memory_size=None, ios=False, load_repeat=1, first_load_repeat=1,
-                          match_repeat=1, dex_mb=0.05, dex_count=1, yara_repeat=1)
+                          match_repeat=1, stix2_repeat=0, dex_mb=0.05, dex_count=1, yara_repeat=1)
     with isolated_home(work):
         return bench_run.collect(plan, work)
 
