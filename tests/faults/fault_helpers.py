@@ -125,6 +125,11 @@ def assert_incomplete_case(case: Any, phone: Any, *, reason_contains: str | None
     assert report.ok, report
     assert report.sealed
     assert case.result is not None and case.result.info.complete is False
+    # The reports say so too, with the reason.
+    json_report = assert_reports_valid(case.analysis_dir)
+    assert json_report["case"]["complete"] is False
+    assert json_report["case"]["incomplete_reason"] == acquisition["incomplete_reason"]
+    assert "incomplete" in (case.analysis_dir / "report.html").read_text(encoding="utf-8").lower()
     assert phone.log.write_attempts() == []
     return records
 
