@@ -232,11 +232,22 @@ class CuttingProxy:
         self.after_bytes = after_bytes
         self.how = how
         self.cut = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = self._listen()
         self._listener.settimeout(0.2)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._accepter = threading.Thread(target=self._accept_loop, daemon=True)
+
+    @staticmethod
+    def _listen() -> socket.socket:
+        # Loopback only, and never on 5555-5585 (the adb server adopts anything there).
+        from stalkerscan.simulator.android.run import EMULATOR_PORTS
+
+        while True:
+            listener = socket.create_server(("127.0.0.1", 0))
+            if listener.getsockname()[1] not in EMULATOR_PORTS:
+                return listener
+            listener.close()
 
     @property
     def port(self) -> int:
