@@ -18,7 +18,7 @@ from stalkerscan.analysis import analyse, apks_worth_pulling
 from stalkerscan.errors import CaseExistsError, DeviceError, StalkerscanError, UsageError
 from stalkerscan.model.case import AnalysisResult, VerdictLevel
 from stalkerscan.outputs import FORMATS, analysis_files, rendered_reports
-from stalkerscan.preserve.case import CaseFolder
+from stalkerscan.preserve.case import CaseFolder, seal_quietly
 from stalkerscan.preserve.verify import VerifyReport, verify_case
 from stalkerscan.signatures.signature_set import SignatureSet, load_signature_set
 
@@ -223,7 +223,7 @@ def _scan_android(
         first = result.error if isinstance(result.error, errors.CaseWriteError) else exc
         return Case(case.root, None, case.root, error=first)
     finally:
-        _seal_quietly(case)
+        seal_quietly(case)
     return Case(case.root, analysis, case.root, error=result.error)
 
 
@@ -261,7 +261,7 @@ def scan_androidqf(
             "source_folder": str(source.resolve()), "files_copied": copied, "signatures": sigs.summary()})
         analysis = first_analysis(case, sigs, locale=locale, formats=formats)
     finally:
-        _seal_quietly(case)
+        seal_quietly(case)
     return Case(case.root, analysis, case.root)
 
 
@@ -275,14 +275,6 @@ def _android_model(case: CaseFolder) -> str | None:
         return None
     info = device_info_from_props(parse_getprop(case.read(record)).props)
     return " ".join(part for part in (info.manufacturer, info.model) if part) or None
-
-
-def _seal_quietly(case: CaseFolder) -> None:
-    """Seal the case; if even that fails (disk full), the custody log still vouches for it."""
-    try:
-        case.seal()
-    except errors.CaseWriteError:
-        log.exception("could not seal case %s", case.root)
 
 
 def analyze(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
@@ -41,6 +42,8 @@ from stalkerscan.preserve import manifest as manifest_mod
 from stalkerscan.preserve.clock import iso_utc, stamp_for_path
 from stalkerscan.preserve.custody import CustodyLog
 from stalkerscan.preserve.manifest import Manifest, hash_files
+
+_log = logging.getLogger(__name__)
 
 CASE_FORMAT = "stalkerscan-case/1"
 CASE_FILE = "case.json"
@@ -646,3 +649,23 @@ class AnalysisFolder:
             event, {**dict(details), "manifest": rel, "manifest_sha256": hashlib.sha256(raw).hexdigest()}
         )
         return manifest
+
+
+def seal_quietly(case: CaseFolder) -> None:
+    """Seal the case unless it already is; if even that fails (disk full), log it and go on:
+    the custody log still vouches for every file, and ``analyze`` seals it later."""
+    try:
+        if not case.is_sealed():
+            case.seal()
+    except CaseWriteError:
+        _log.exception("could not seal case %s", case.root)
+
+
+def abandon(case: CaseFolder, reason: str) -> None:
+    """End an acquisition that stopped unexpectedly: closed as incomplete, then sealed."""
+    try:
+        if case.acquisition() is None:
+            case.close_acquisition(complete=False, reason=reason, facts={})
+    except CaseWriteError:
+        _log.exception("could not close case %s", case.root)
+    seal_quietly(case)

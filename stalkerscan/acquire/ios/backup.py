@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from stalkerscan.acquire.ios.scan import describe_signatures
 from stalkerscan.acquire.progress import NullProgress, Progress
-from stalkerscan.errors import CaseWriteError, InputFileError, StalkerscanError, UsageError
+from stalkerscan.errors import InputFileError, StalkerscanError, UsageError
 from stalkerscan.model.artifacts import IosArtifact, Outcome, RawRecord
 from stalkerscan.parse.ios.backup import (
     CLOUD_CONFIGURATION_FILE,
@@ -48,7 +48,7 @@ from stalkerscan.parse.ios.backup import (
     STATUS_PLIST,
     is_profile_file,
 )
-from stalkerscan.preserve.case import CaseFolder
+from stalkerscan.preserve.case import CaseFolder, abandon, seal_quietly
 
 if TYPE_CHECKING:
     from stalkerscan.api import Case
@@ -472,7 +472,7 @@ def scan_backup(
         case.custody.append("backup_opened", {"path": str(root), "signatures": describe_signatures(sigs)})
         complete, reason = acquirer.acquire()
     except BaseException as exc:
-        _abandon(case, f"The analysis of the backup stopped unexpectedly ({type(exc).__name__}); "
+        abandon(case, f"The analysis of the backup stopped unexpectedly ({type(exc).__name__}); "
                        "everything read before that is kept.")
         raise
     try:
@@ -491,22 +491,7 @@ def scan_backup(
         })
         analysis = first_analysis(case, sigs, locale=locale, formats=formats or FORMATS)
     finally:
-        _seal_quietly(case)
+        seal_quietly(case)
     return Case(case.root, analysis, case.root, error=acquirer.error)
 
 
-def _abandon(case: CaseFolder, reason: str) -> None:
-    try:
-        if case.acquisition() is None:
-            case.close_acquisition(complete=False, reason=reason, facts={})
-    except CaseWriteError:
-        log.exception("could not close case %s", case.root)
-    _seal_quietly(case)
-
-
-def _seal_quietly(case: CaseFolder) -> None:
-    try:
-        if not case.is_sealed():
-            case.seal()
-    except CaseWriteError:
-        log.exception("could not seal case %s", case.root)

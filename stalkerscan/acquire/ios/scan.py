@@ -19,8 +19,8 @@ from stalkerscan.acquire.ios.acquirer import IosAcquirer, IosAcquisitionResult
 from stalkerscan.acquire.ios.channel import INSTALLATION_PROXY_SERVICE
 from stalkerscan.acquire.ios.client import IphoneSession, open_session
 from stalkerscan.acquire.progress import NullProgress, Progress
-from stalkerscan.errors import CaseWriteError, DeviceLockedError
-from stalkerscan.preserve.case import CaseFolder
+from stalkerscan.errors import DeviceLockedError
+from stalkerscan.preserve.case import CaseFolder, abandon, seal_quietly
 
 if TYPE_CHECKING:
     from stalkerscan.api import Case
@@ -152,7 +152,7 @@ def scan_iphone(
             result = IosAcquirer(session, case, progress=progress).acquire()
         except BaseException as exc:
             # A bug or an interrupt outside the plan's own handling: the evidence still counts.
-            _close_quietly(case, f"The scan stopped unexpectedly ({type(exc).__name__}); "
+            abandon(case, f"The scan stopped unexpectedly ({type(exc).__name__}); "
                                  "everything saved before that is kept.")
             raise
         try:
@@ -165,25 +165,9 @@ def scan_iphone(
                                    facts=_facts(session, result, sigs))
             analysis = first_analysis(case, sigs, locale=locale, formats=formats)
         finally:
-            _seal_quietly(case)
+            seal_quietly(case)
         return Case(case.root, analysis, case.root, error=result.error)
     finally:
         session.close()
 
 
-def _close_quietly(case: CaseFolder, reason: str) -> None:
-    try:
-        if case.acquisition() is None:
-            case.close_acquisition(complete=False, reason=reason, facts={})
-    except CaseWriteError:
-        log.exception("could not close case %s", case.root)
-    _seal_quietly(case)
-
-
-def _seal_quietly(case: CaseFolder) -> None:
-    """Seal the case; if even that fails (disk full), the custody log still vouches for it."""
-    try:
-        if not case.is_sealed():
-            case.seal()
-    except CaseWriteError:
-        log.exception("could not seal case %s", case.root)
