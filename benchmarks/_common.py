@@ -249,7 +249,7 @@ def footnotes(rows: Sequence[Row]) -> tuple[list[str], list[str]]:
 
 
 def render_table(rows: Sequence[Row], facts: dict[str, str], *, markdown: bool = False,
-                 width: int = 150) -> str:
+                 width: int = 180) -> str:
     """The one table, machine first and notes last: rich's box drawing, or Markdown."""
     import io
 
