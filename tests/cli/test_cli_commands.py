@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from android_scan_helpers import phone_from
 from click.testing import CliRunner
+from stalkerscan.cli.main import main
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scan"))
-from android_scan_helpers import phone_from  # noqa: E402
-from stalkerscan.cli.main import main  # noqa: E402
-
-from stalkerscan.simulator.android.run import running_host_server  # noqa: E402
+from stalkerscan.simulator.android.run import running_host_server
 
 pytestmark = pytest.mark.timeout(180)
 

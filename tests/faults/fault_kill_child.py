@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "scan")]
+sys.path[:0] = [str(HERE), str(HERE.parent / "helpers")]
 
 from android_scan_helpers import phone_from, scan_phone  # noqa: E402
 from fault_helpers import StepHook, small_profile  # noqa: E402

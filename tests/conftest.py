@@ -1,4 +1,8 @@
-"""Fixtures for end-to-end scans against simulated phones."""
+"""Fixtures every test folder shares.
+
+Shared helper modules (``android_scan_helpers``...) live in ``tests/helpers``, which pytest
+puts on the import path (``pythonpath`` in pyproject.toml).
+"""
 
 from __future__ import annotations
 
