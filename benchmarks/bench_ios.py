@@ -72,7 +72,7 @@ def _run(work: Path, repeat: int) -> int:
 
     print(f"stalkerscan iPhone scan benchmark: Python {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} CPUs")
-    sigs = api._signatures(None)
+    sigs = api.resolve_signatures(None)
     runs = 0
     for size in (100, 1000):
         phone = SimulatedIPhone(parse_ios_profile(_profile(size), source="<bench>"))
@@ -98,7 +98,7 @@ def _run(work: Path, repeat: int) -> int:
                 start = time.perf_counter()
                 scanned = scan_iphone(work / f"scan-{runs}", udid=None, usbmux_address=address, examiner=None,
                                       case_id=None, sigs=sigs, locale="en", formats=("json",), progress=None,
-                                      on_wait=None, wait_seconds=5, first_analysis=api._first_analysis)
+                                      on_wait=None, wait_seconds=5, first_analysis=api.first_analysis)
                 whole.append(time.perf_counter() - start)
                 assert scanned.complete
         assert phone.log.write_attempts() == []

@@ -17,6 +17,7 @@ is the only caller and holds the read-only allowlist.
 from __future__ import annotations
 
 import contextlib
+import socket
 import struct
 import time
 import warnings
@@ -184,6 +185,8 @@ class _Client(_PpadbClient):
         conn = ExactConnection(self.host, self.port, timeout or self.timeout)
         try:
             conn.connect()
+            # Requests are small and answered at once: don't let Nagle hold them back.
+            conn.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except RuntimeError as exc:  # ppadb's "Is adb running on your computer?"
             raise AdbServerError(
                 f"No adb server answers at {self.host}:{self.port}.",

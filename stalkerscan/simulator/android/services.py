@@ -217,6 +217,9 @@ class TcpServer:
                 logger.warning("simulated server could not accept a connection: %s", exc)
                 return
             connection.setblocking(False)
+            # Like adbd and the adb server: small answers leave at once instead of waiting
+            # ~40 ms for Nagle's algorithm (it made every pull through the real server slow).
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             task = asyncio.ensure_future(self._adopt(connection))
             self._adopting.add(task)
             task.add_done_callback(self._adopting.discard)

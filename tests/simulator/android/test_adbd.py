@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import (
+from adb_protocol_helpers import (
     APK,
     APK_PATH,
     MODEL,
@@ -32,7 +32,7 @@ from stalkerscan.simulator.requestlog import Verdict
 
 pytestmark = pytest.mark.timeout(60)
 
-HERE = Path(__file__).resolve().parent
+HELPERS = Path(__file__).resolve().parents[2] / "helpers"  # adb_protocol_helpers, for the adbd subprocess
 BANNER = (b"device::ro.product.name=exampleprod;ro.product.model=Example Phone 1;"
           b"ro.product.device=example1;features=shell_v2,cmd,stat_v2,ls_v2")
 
@@ -424,7 +424,7 @@ def test_interactive_adb_shell(adb_server, connected) -> None:
 
 # --------------------------------------------------------------------------- own process
 def test_adbd_in_its_own_process(adb_server) -> None:
-    with AdbdProcess("conftest:make_scripted_phone", python_path=[HERE],
+    with AdbdProcess("adb_protocol_helpers:make_scripted_phone", python_path=[HELPERS],
                      options=["--serial", "PROC0001"]) as process:
         address = process.address
         assert address is not None and process.pid is not None
@@ -441,7 +441,7 @@ def test_adbd_in_its_own_process(adb_server) -> None:
 
 def test_adbd_process_refuses_an_emulator_port() -> None:
     with pytest.raises(RuntimeError, match="5555-5585"), AdbdProcess(
-            "conftest:make_scripted_phone", python_path=[HERE], options=["--port", "5560"]):
+            "adb_protocol_helpers:make_scripted_phone", python_path=[HELPERS], options=["--port", "5560"]):
         pass
 
 

@@ -8,7 +8,14 @@ import struct
 from collections.abc import Iterator
 
 import pytest
-from conftest import NOTES, NOTES_PATH, HostSocket, host_query, make_scripted_phone, read_shell_v2
+from adb_protocol_helpers import (
+    NOTES,
+    NOTES_PATH,
+    HostSocket,
+    host_query,
+    make_scripted_phone,
+    read_shell_v2,
+)
 from ppadb.client import Client
 from ppadb.connection import Connection
 

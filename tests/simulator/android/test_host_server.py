@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from conftest import (
+from adb_protocol_helpers import (
     APK,
     APK_PATH,
     NOTES,
