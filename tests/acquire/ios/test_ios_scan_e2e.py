@@ -74,10 +74,17 @@ def sigs():
     return api.resolve_signatures(None)
 
 
-def scan(address: str, out: Path, sigs, *, wait: float = 3.0, udid: str | None = None):
+def scan(address: str, out: Path, sigs, *, wait: float = 3.0, udid: str | None = None, person=None):
+    """Scan; ``person(advice)`` is what the person holding the phone does on reading advice."""
     waits: list[str] = []
+
+    def on_wait(advice: str) -> None:
+        waits.append(advice)
+        if person is not None:
+            person(advice)
+
     case = scan_iphone(out, udid=udid, usbmux_address=address, examiner="Test Examiner", case_id="T-1",
-                       sigs=sigs, locale="en", formats=("json",), progress=None, on_wait=waits.append,
+                       sigs=sigs, locale="en", formats=("json",), progress=None, on_wait=on_wait,
                        wait_seconds=wait, first_analysis=api.first_analysis)
     return case, waits
 
@@ -191,12 +198,10 @@ def test_locked_phone_waits_then_explains(tmp_path, sigs):
 def test_locked_phone_unlocked_while_waiting(tmp_path, sigs):
     locked = phone(state="locked")
     with running_usbmuxd([locked]) as address:
-        timer = threading.Timer(0.5, locked.unlock)
-        timer.start()
-        try:
-            case, waits = scan(address, tmp_path / "case", sigs, wait=10)
-        finally:
-            timer.cancel()
+        # Unlocked a moment after the advice is shown (not at a fixed time: a slow machine
+        # could otherwise unlock before the scan ever looked).
+        case, waits = scan(address, tmp_path / "case", sigs, wait=10,
+                           person=lambda advice: threading.Timer(0.2, locked.unlock).start())
     assert waits == [LOCKED_ADVICE] and case.complete and verify_case(case.path).ok
 
 
