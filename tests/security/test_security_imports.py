@@ -19,8 +19,10 @@ ALLOWED_IMPORTS: dict[str, tuple[str, ...]] = {
     "ppadb": ("stalkerscan/acquire/android/adb_client.py",),
     # starting the adb server; the simulator's adbd / real adb server processes (tests, simulate)
     "subprocess": ("stalkerscan/acquire/android/server.py", "stalkerscan/simulator/android/run.py"),
-    # only socket.gethostname() in the case folder; servers in the simulators
-    "socket": ("stalkerscan/preserve/case.py", "stalkerscan/simulator/"),
+    # socket.gethostname() in the case folder; TCP_NODELAY on the adb client's own loopback
+    # connection to the adb server; servers in the simulators
+    "socket": ("stalkerscan/preserve/case.py", "stalkerscan/acquire/android/adb_client.py",
+               "stalkerscan/simulator/"),
     # the signature update, and nothing else, goes online
     "urllib.request": ("stalkerscan/signatures/update.py",),
     "urllib.error": ("stalkerscan/signatures/update.py",),
