@@ -93,6 +93,11 @@ def _print_outcome(case) -> None:
         err.print("Everything read before that is kept, hashed and verifiable.")
     # Paths are printed whole (soft_wrap), so they can be copied.
     out.print(f"Case folder: [bold]{safe(case.path)}[/]", soft_wrap=True)
+    fingerprint = _manifest_fingerprint(case.path)
+    if fingerprint:
+        out.print(f"Case fingerprint (SHA-256 of manifest.json): [bold]{fingerprint}[/]\n"
+                  "  Write it in your case notes: `stalkerscan verify --fingerprint` checks it later.",
+                  soft_wrap=True)
     if case.report_html.exists():
         out.print(f"Report:      [bold]{safe(case.report_html)}[/]  (open it in a web browser, or print it)",
                   soft_wrap=True)
@@ -186,17 +191,37 @@ def report(case_dir: Path, formats: tuple[str, ...], locale: str) -> None:
         out.print(f"Written: {safe(path)}", soft_wrap=True)
 
 
+def _manifest_fingerprint(case_dir: Path) -> str | None:
+    """SHA-256 of the case's manifest.json, or None when the case was never sealed."""
+    import hashlib
+
+    manifest = case_dir / "manifest.json"
+    return hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--fingerprint", default=None, metavar="SHA256",
+              help="The case fingerprint noted when the scan ended; it must still match.")
 @handle_errors
-def verify(case_dir: Path, as_json: bool) -> None:
+def verify(case_dir: Path, as_json: bool, fingerprint: str | None) -> None:
     """Check that no file of a case changed since it was written. Exit 0 only if none did."""
+    import dataclasses
+
     from stalkerscan import api
     from stalkerscan.preserve.verify import as_json as verify_json
     from stalkerscan.preserve.verify import report_lines
 
     result = api.verify(case_dir)
+    if fingerprint is not None:
+        # The one check that also catches a case rewritten consistently from end to end.
+        actual = _manifest_fingerprint(case_dir)
+        if actual != fingerprint.strip().lower():
+            result = dataclasses.replace(result, custody_problems=(
+                *result.custody_problems,
+                f"manifest.json has SHA-256 {actual or '(none: never sealed)'}, not the fingerprint "
+                f"noted when the scan ended ({fingerprint.strip().lower()})"))
     if as_json:
         click.echo(verify_json(result))
     else:

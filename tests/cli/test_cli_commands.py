@@ -112,3 +112,21 @@ def test_help_lists_every_command():
     output = invoke("--help").output
     for command in ("analyze", "demo", "devices", "report", "scan", "signatures", "simulate", "verify", "yara"):
         assert command in output
+
+
+def test_fingerprint_printed_at_the_end_and_checked_by_verify(demo_case, tmp_path):
+    import hashlib
+    import shutil
+
+    out, output = demo_case
+    fingerprint = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
+    assert fingerprint in output
+    assert invoke("verify", str(out), "--fingerprint", fingerprint).exit_code == 0
+    # A copy rewritten consistently (new manifest, custody log rebuilt) passes plain verify
+    # only if every record agrees; the fingerprint catches it regardless.
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "manifest.json").chmod(0o600)
+    (copy / "manifest.json").write_bytes((copy / "manifest.json").read_bytes() + b" ")
+    result = invoke("verify", str(copy), "--fingerprint", fingerprint)
+    assert result.exit_code == 1 and "fingerprint" in result.output
