@@ -17,7 +17,12 @@ def serve_forever(profile: str, *, mode: str | None, port: int, console: Console
     stalkerscan at it. ``mode``: ``android-host`` (default for Android), ``android-transport``
     or ``ios`` (default for iPhone profiles)."""
     from stalkerscan.demo import simulated_phone
+    from stalkerscan.simulator.android.run import EMULATOR_PORTS
 
+    if port in EMULATOR_PORTS or not 0 <= port < 65536:
+        raise UsageError(f"Port {port} cannot be used for a simulated phone.",
+                         "Choose 0 (any free port) or a port outside 5555-5585, where the adb "
+                         "server looks for emulators and would adopt the simulated phone.")
     kind, phone = simulated_phone(profile)
     mode = mode or ("ios" if kind == "ios" else "android-host")
     if (mode == "ios") != (kind == "ios"):

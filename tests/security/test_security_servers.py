@@ -22,7 +22,8 @@ from stalkerscan.simulator.android.run import (
 )
 from stalkerscan.simulator.profile import load_profile
 
-NOT_LOOPBACK = ["0.0.0.0", "::", "192.168.1.10", "10.0.0.1", "8.8.8.8", "example.org", "", "*"]
+NOT_LOOPBACK = ["0.0.0.0", "::", "192.168.1.10", "10.0.0.1", "8.8.8.8", "example.org", "", "*",
+                "localhost"]
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +101,30 @@ def test_simulate_command_refuses_an_emulator_port():
     from stalkerscan.cli.main import main
 
     result = CliRunner().invoke(main, ["simulate", "android-clean", "--port", "5557"])
-    assert result.exit_code != 0
-    assert "5555-5585" in f"{result.output} {result.exception}"
+    assert result.exit_code == 2  # a usage error with advice, not a traceback
+    assert "5555-5585" in result.output
+
+
+@pytest.mark.timeout(30)
+def test_a_system_chosen_emulator_port_is_refused_too():
+    from stalkerscan.simulator.android import run
+
+    closed = []
+
+    class Unlucky:
+        """A server to which the system handed an emulator port for port 0."""
+
+        async def start(self, host, port):
+            return host, 5560
+
+        async def close(self):
+            closed.append(True)
+
+    before = set(threading.enumerate())
+    with pytest.raises(ValueError, match="5555-5585"), run._serving(Unlucky(), "127.0.0.1", 0, "t"):
+        pass
+    assert closed == [True]
+    assert set(threading.enumerate()) <= before
 
 
 @pytest.mark.timeout(30)

@@ -64,14 +64,16 @@ class ServerAddress:
 
 
 def check_listen_address(host: str, port: int) -> None:
-    """Refuse anything but loopback, and the emulator ports 5555-5585."""
-    if host != "localhost":
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ValueError(f"simulated phones listen on loopback only, not on {host!r}")
+    """Refuse anything but a literal loopback address, and the emulator ports 5555-5585.
+
+    A name (even ``localhost``) is refused: what it resolves to is up to the computer's
+    configuration, and a simulated phone must never be reachable from the network."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"simulated phones listen on loopback only (127.0.0.1), not on {host!r}")
     if port in EMULATOR_PORTS:
         raise ValueError(f"port {port} is in 5555-5585, where the adb server looks for "
                          "emulators; pick another port or 0 for a free one")
@@ -135,6 +137,9 @@ def _serving(server: _Server, host: str, port: int, name: str) -> Iterator[Serve
     runner.start()
     try:
         bound_host, bound_port = runner.call(server.start(host, port))
+        # The system picks port 0's port; on a computer whose ephemeral range reaches down to
+        # 5555-5585 it could pick one there, where the adb server would adopt the phone.
+        check_listen_address(bound_host, bound_port)
         yield ServerAddress(bound_host, bound_port)
     finally:
         try:
