@@ -8,6 +8,7 @@ custody log and manifests.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -237,3 +238,19 @@ def test_records_keep_their_outcome_after_the_fixes(tmp_path):
     record = case.records()[0]
     assert record.outcome is Outcome.OK
     assert case.read(record) == b"[ro.product.model]: [Pixel 7]\n"
+
+
+@posix_only
+@pytest.mark.timeout(30)
+def test_verify_fingerprint_never_follows_a_linked_manifest(tmp_path):
+    from click.testing import CliRunner
+    from stalkerscan.cli.main import main
+
+    case = sealed_case(tmp_path)
+    manifest = case.root / "manifest.json"
+    fingerprint = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    manifest.unlink()
+    manifest.symlink_to("/dev/zero")  # would never end if read
+    result = CliRunner().invoke(main, ["verify", str(case.root), "--fingerprint", fingerprint])
+    assert result.exit_code == 1
+    assert "manifest.json" in result.output and fingerprint in result.output
