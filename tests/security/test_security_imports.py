@@ -161,3 +161,17 @@ def test_the_channel_sends_only_through_its_templates():
     first = run.body[1] if isinstance(run.body[0], ast.Expr) else run.body[0]
     assert isinstance(first, ast.If) and "is_allowed" in ast.unparse(first.test)
     assert isinstance(first.body[0], ast.Raise)
+
+
+def test_pure_python_adb_is_used_only_for_its_connection():
+    # ppadb's Client and Device can install, uninstall, push and run any shell command; the
+    # wrapper uses nothing of them but the connection to the adb server.
+    tree = dict(SOURCES)["stalkerscan/acquire/android/adb_client.py"]
+    used = {node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "_client"}
+    assert used == {"create_connection"}
+    sync_tags = {node.value for node in ast.walk(tree)
+                 if isinstance(node, ast.Constant) and isinstance(node.value, bytes)
+                 and node.value in (b"SEND", b"RECV", b"STAT", b"LIST", b"DENT", b"QUIT")}
+    assert b"SEND" not in sync_tags and b"RECV" in sync_tags  # files are only ever read
