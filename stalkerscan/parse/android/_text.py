@@ -39,10 +39,28 @@ def split_lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in lines]
 
 
-def numbered(text: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
-    """``(line number, line)`` pairs, 1-based by default."""
-    for offset, line in enumerate(split_lines(text)):
-        yield first_line + offset, line
+MAX_LINES = 4_000_000
+"""Lines of one answer a parser reads. A real ``dumpsys package`` of 3,000 apps has about
+300,000; a hostile phone could send hundreds of millions of empty ones, and every line read
+costs memory. The raw file keeps everything."""
+
+
+def numbered(text: str, first_line: int = 1, *, limit: int = MAX_LINES) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` pairs, 1-based by default; at most ``limit`` of them.
+
+    A generator over the text (no list of every line is built), splitting on ``\n`` only
+    and stripping carriage returns, like :func:`split_lines`.
+    """
+    start = 0
+    end_of_text = len(text)
+    for offset in range(limit):
+        if start >= end_of_text:
+            return
+        newline = text.find("\n", start)
+        if newline < 0:
+            newline = end_of_text
+        yield first_line + offset, text[start:newline].rstrip("\r")
+        start = newline + 1
 
 
 def complete_lines(text: str, log: ProblemLog, first_line: int = 1) -> list[tuple[int, str]]:
@@ -50,9 +68,14 @@ def complete_lines(text: str, log: ProblemLog, first_line: int = 1) -> list[tupl
 
     Phones end every answer with a newline; a last line without one was cut (a cable pulled,
     a timeout) and may hold half a value (``installer=com.andr``), so it is left out and
-    recorded as a problem rather than read as a wrong fact.
+    recorded as a problem rather than read as a wrong fact. Past :data:`MAX_LINES`, the rest
+    is not read, and that is recorded too.
     """
     pairs = list(numbered(text, first_line))
+    if len(pairs) == MAX_LINES and text.count("\n", 0, len(text)) > MAX_LINES:
+        log.add(f"Only the first {MAX_LINES:,} lines were read; the rest is kept unread in the "
+                "case folder", pairs[-1][0])
+        return pairs
     if pairs and not text.endswith("\n") and pairs[-1][1].strip():
         lineno, line = pairs.pop()
         log.add("The last line was cut off mid-way (the output stopped early); it was not used",

@@ -24,10 +24,13 @@ from stalkerscan.parse.android._text import MAX_TEXT, ProblemLog, complete_lines
 
 _LISTS = ("installed", "enabled", "binding", "bound", "crashed")
 _HEADER = re.compile(r"\b(installed|enabled|binding|bound|crashed) services\s*:\s*\{", re.IGNORECASE)
-_COMPONENT = re.compile(r"([A-Za-z][\w.]*)/([\w.$]+)")
+# The look-behind anchors a match at the start of a name: without it, every position inside a
+# long run of word characters starts a new scan of that run (quadratic on hostile input).
+_COMPONENT = re.compile(r"(?<![\w.$])([A-Za-z][\w.]*)/([\w.$]+)")
 _LABEL_START = "Service[label="
 _USER_ID = re.compile(r"\bid=(\d+)")
-_CURRENT_USER = re.compile(r"^\s*currentUserId=(\d+)", re.MULTILINE)
+# [ \t]* not \s*: \s would run across newlines from every line start (quadratic on blank lines).
+_CURRENT_USER = re.compile(r"^[ \t]*currentUserId=(\d+)", re.MULTILINE)
 _MAX_LIST_LINES = 5000
 
 

@@ -52,8 +52,9 @@ ENABLED_STATES = {
 
 _SECTION_NAMES = ("Packages", "Hidden system packages", "Shared users")
 _NEXT_TOP_LEVEL = re.compile(r"\n(?=[^ \t\r\n])")
-_SHARED_USER_NAME = re.compile(r"\{\S+ (.+)/(-?\d+)\}")
-_PACKAGE_SETTING = re.compile(r"\{\S+ ([^/\s{}]+)/")
+# No \S+ or .+ that could overlap: those made long hostile lines quadratic.
+_SHARED_USER_NAME = re.compile(r"\{[^\s{}]+ ([^{}]*)/(-?\d+)\}")
+_PACKAGE_SETTING = re.compile(r"\{[^\s{}]+ ([^/\s{}]+)/")
 
 # Field name -> attribute. "token" values end at the first space (several may share a line,
 # as in "versionCode=1 minSdk=28 targetSdk=28"); "rest" values run to the end of the line.
@@ -577,7 +578,7 @@ class _SectionReader:
         elif key == "splits":
             block.splits = _split_names(value)
         elif key == "sharedUser":
-            match = _SHARED_USER_NAME.search(value)
+            match = _SHARED_USER_NAME.search(value[:MAX_TEXT])
             if match:
                 block.values.setdefault("shared_user", match.group(1))
 
