@@ -14,25 +14,31 @@ from stalkerscan.model.serialize import from_data
 from stalkerscan.preserve.case import ANALYSES_DIR, CaseFolder
 
 
-def latest_analysis_dir(case: CaseFolder) -> Path:
-    """The newest folder holding both ``inventory.json`` and ``findings.json``."""
-    candidates = [case.root]
+def latest_analysis_files(case: CaseFolder) -> tuple[Path, Path]:
+    """``inventory.json`` and ``findings.json`` of the newest analysis holding both.
+
+    Read through :meth:`CaseFolder.evidence_path`: regular files inside the case only, never a
+    link a tampered case could point at a private or endless file.
+    """
+    prefixes = [""]
     analyses = case.root / ANALYSES_DIR
-    if analyses.is_dir():
-        candidates += sorted(p for p in analyses.iterdir() if p.is_dir())
-    usable = [c for c in candidates if (c / "inventory.json").is_file() and (c / "findings.json").is_file()]
-    if not usable:
-        raise CaseNotFoundError(
-            f"{case.root} holds no analysis yet.",
-            "Run `stalkerscan analyze` on it first.",
-        )
-    return usable[-1]
+    if analyses.is_dir() and not analyses.is_symlink():
+        prefixes += sorted(f"{ANALYSES_DIR}/{p.name}/" for p in analyses.iterdir() if p.is_dir())
+    for prefix in reversed(prefixes):
+        inventory = case.evidence_path(prefix + "inventory.json")
+        findings = case.evidence_path(prefix + "findings.json")
+        if inventory is not None and findings is not None:
+            return inventory, findings
+    raise CaseNotFoundError(
+        f"{case.root} holds no analysis yet.",
+        "Run `stalkerscan analyze` on it first.",
+    )
 
 
 def load_inventory(case_dir: Path | str) -> AndroidInventory | IosInventory:
     """The inventory of a case's latest analysis."""
     case = CaseFolder.open(case_dir)
-    return _inventory(latest_analysis_dir(case) / "inventory.json")
+    return _inventory(latest_analysis_files(case)[0])
 
 
 def _inventory(path: Path) -> AndroidInventory | IosInventory:
@@ -45,11 +51,11 @@ def load_analysis_result(case: CaseFolder) -> AnalysisResult:
     """The latest stored analysis, with the case facts, evidence list and custody log as now."""
     from stalkerscan.analysis import case_info, evidence_entries
 
-    folder = latest_analysis_dir(case)
-    findings = json.loads((folder / "findings.json").read_bytes())
+    inventory_path, findings_path = latest_analysis_files(case)
+    findings = json.loads(findings_path.read_bytes())
     return AnalysisResult(
         info=case_info(case),
-        inventory=_inventory(folder / "inventory.json"),
+        inventory=_inventory(inventory_path),
         findings=from_data(tuple[Finding, ...], findings["findings"]),
         verdict=from_data(Verdict, findings["verdict"]),
         signatures=from_data(SignatureSetInfo, findings["signatures"]),

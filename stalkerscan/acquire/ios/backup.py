@@ -17,6 +17,7 @@ into the ``decrypted`` stream of its record: plaintext exists only inside the ca
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import logging
@@ -313,15 +314,15 @@ class BackupAcquirer:
         # The preserved copy, opened read-only and immutable: sqlite writes no journal beside it.
         uri = (self.case.root / rel).resolve().as_uri() + "?mode=ro&immutable=1"
         try:
-            with sqlite3.connect(uri, uri=True) as connection:
+            with contextlib.closing(untrusted_database(uri)) as connection:
                 rows = connection.execute(
                     "SELECT fileID, domain, relativePath, file FROM Files "
                     "WHERE domain = ? AND relativePath LIKE ? AND flags = 1 ORDER BY relativePath",
                     (PROFILES_DOMAIN, "Library/ConfigurationProfiles/%"),
                 ).fetchall()
-            connection.close()
-        except sqlite3.Error as exc:
-            self.problems.append(f"Manifest.db could not be read as a database: {exc}")
+        except (sqlite3.Error, InputFileError) as exc:
+            message = exc.message if isinstance(exc, InputFileError) else str(exc)
+            self.problems.append(f"Manifest.db could not be read as a database: {message}")
             return []
         entries = []
         for file_id, domain, relative, blob in rows:
@@ -495,3 +496,33 @@ def scan_backup(
     return Case(case.root, analysis, case.root, error=acquirer.error)
 
 
+# A backup's Manifest.db comes from someone else: its schema could hold views or triggers that
+# run forever (an endless recursive view named Files) or call functions.
+SQLITE_STEP_BUDGET = 50_000_000
+"""SQLite virtual-machine steps allowed for one query on a backup's database."""
+
+
+def untrusted_database(uri: str) -> sqlite3.Connection:
+    """Open a backup's SQLite database read-only, distrusting its schema.
+
+    ``Files`` must be a real table (not a view), the schema may not call functions
+    (``trusted_schema``), and every query is stopped after :data:`SQLITE_STEP_BUDGET` steps.
+    """
+    connection = sqlite3.connect(uri, uri=True)
+    try:
+        connection.execute("PRAGMA trusted_schema = OFF")
+        kind = connection.execute("SELECT type FROM sqlite_master WHERE name = 'Files'").fetchone()
+        if kind is None or kind[0] != "table":
+            raise InputFileError("its Files index is missing or is not a table, as iTunes and Finder write it.")
+        steps = 0
+
+        def budget() -> int:
+            nonlocal steps
+            steps += 100_000
+            return 1 if steps > SQLITE_STEP_BUDGET else 0  # non-zero aborts the query
+
+        connection.set_progress_handler(budget, 100_000)
+    except BaseException:
+        connection.close()
+        raise
+    return connection

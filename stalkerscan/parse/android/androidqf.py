@@ -37,8 +37,9 @@ from stalkerscan.parse.android.risky_settings import derive_risky_settings
 from stalkerscan.parse.android.root import ROOT_PACKAGES
 from stalkerscan.parse.android.settings import NAMESPACES, parse_settings
 
-MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024
-"""Files larger than this are not read (a folder is evidence, not a memory exhaustion test)."""
+MAX_FILE_BYTES = 512 * 1024 * 1024
+"""Largest androidqf file parsed (a whole phone's dumpsys.txt is a few hundred MB at most);
+larger ones are reported as problems, and kept unread in the case."""
 
 SOURCE = "androidqf"
 _DUMPSYS_SERVICES = {

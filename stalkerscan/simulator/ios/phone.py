@@ -61,8 +61,9 @@ MCINSTALL = "com.apple.mobile.MCInstall"
 
 READ_SERVICE_COMMANDS: Mapping[str, frozenset[str]] = {
     INSTALLATION_PROXY: frozenset({"Lookup", "Browse"}),
-    MCINSTALL: frozenset({"HelloHostIdentifier", "GetProfileList", "GetCloudConfiguration",
-                          "Flush"}),
+    # Not Flush: management tools send it after changing profiles and nothing documents it as
+    # a read, so stalkerscan never sends it; a client that does shows up as a write attempt.
+    MCINSTALL: frozenset({"HelloHostIdentifier", "GetProfileList", "GetCloudConfiguration"}),
 }
 """Services that may be started, and the only commands each answers."""
 

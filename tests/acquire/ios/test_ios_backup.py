@@ -160,3 +160,22 @@ def test_case_folder_inside_the_backup_is_refused(tmp_path):
     with pytest.raises(UsageError):
         scan_backup(backup, backup / "case")
     assert snapshot(backup) == before
+
+
+@pytest.mark.timeout(60)
+def test_a_manifest_db_with_an_endless_view_does_not_hang_the_import(tmp_path):
+    # docs/security.md #16: Files replaced by a view over an endless recursive query.
+    import sqlite3
+
+    backup = build_backup(tmp_path / "backup")
+    db = sqlite3.connect(backup / "Manifest.db")
+    db.execute("DROP TABLE Files")
+    db.execute("CREATE VIEW Files AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+               "SELECT 'x' AS fileID, 'SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles' "
+               "AS domain, 'Library/ConfigurationProfiles/x' AS relativePath, 1 AS flags, NULL AS file FROM n")
+    db.commit()
+    db.close()
+    case = scan_backup(backup, tmp_path / "case")
+    assert case.result is not None and not case.result.info.complete
+    assert "Files index is missing or is not a table" in case.result.info.incomplete_reason
+    assert verify_case(case.path).ok

@@ -59,7 +59,7 @@ def test_lockdown_guard(phone, request_, verdict):
     (MCINSTALL, "GetProfileList", Verdict.READ),
     (MCINSTALL, "GetCloudConfiguration", Verdict.READ),
     (MCINSTALL, "HelloHostIdentifier", Verdict.READ),
-    (MCINSTALL, "Flush", Verdict.READ),
+    (MCINSTALL, "Flush", Verdict.REFUSED),  # not documented as a read; stalkerscan never sends it
     (MCINSTALL, "InstallProfile", Verdict.REFUSED),
     (MCINSTALL, "RemoveProfile", Verdict.REFUSED),
     (MCINSTALL, "SetCloudConfiguration", Verdict.REFUSED),

@@ -183,7 +183,7 @@ def test_a_service_port_is_used_once(serve, make_phone, tmp_path):
                           "Service": "com.apple.mobile.MCInstall"})["Port"]
     first = MuxClient(address)
     assert first.connect(1, port)["Number"] == 0
-    assert lockdown(first.sock, {"RequestType": "Flush"}) == {"Status": "Acknowledged"}
+    assert lockdown(first.sock, {"RequestType": "HelloHostIdentifier"})["Status"] == "Acknowledged"
     second = MuxClient(address)
     assert second.connect(1, port)["Number"] == 3
     for sock in (first.sock, second.sock, tls):

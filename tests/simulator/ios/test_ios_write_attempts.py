@@ -292,8 +292,7 @@ def test_a_read_only_scan_is_all_reads(serve, make_phone, pair_folder):
             await config.hello()
             await config.get_profile_list()
             await config.get_cloud_configuration()
-            await config.flush()
 
     with_lockdown(pair_folder, scan)
     assert phone.log.write_attempts() == []
-    assert phone.log.count(layer="com.apple.mobile.MCInstall") == 4
+    assert phone.log.count(layer="com.apple.mobile.MCInstall") == 3
