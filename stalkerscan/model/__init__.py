@@ -5,6 +5,7 @@ from stalkerscan.model.android import (
     AndroidApp,
     AndroidDeviceInfo,
     AndroidInventory,
+    AndroidUser,
     ApkFile,
     CertificateInfo,
     DeviceAdmin,
@@ -34,7 +35,7 @@ from stalkerscan.model.ios import (
 )
 
 __all__ = [
-    "AccessibilityService", "AndroidApp", "AndroidDeviceInfo", "AndroidInventory", "ApkFile",
+    "AccessibilityService", "AndroidApp", "AndroidDeviceInfo", "AndroidInventory", "AndroidUser", "ApkFile",
     "CertificateInfo", "Confidence", "DeviceAdmin", "EvidenceStrength", "Finding",
     "InstallSource", "IosApp", "IosCloudConfiguration", "IosDeviceInfo", "IosInventory",
     "IosProfile", "IosSigning", "JailbreakSign", "ManagementOwner", "NotificationListener",

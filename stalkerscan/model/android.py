@@ -157,6 +157,10 @@ class AndroidApp:
     apks: tuple[ApkFile, ...] = ()
     """APK files pulled for this app (empty when none were pulled)."""
 
+    installed_for_owner: bool | None = None
+    """Installed for the phone's owner (user 0). False for a package kept only for another
+    user or work profile, or uninstalled with its data kept."""
+
     sources: tuple[SourceRef, ...] = ()
     """Where in the case folder these facts were read."""
 
@@ -323,6 +327,26 @@ class RootSign:
     """Where in the case folder this was read."""
 
 @dataclass(frozen=True)
+class AndroidUser:
+    """One Android user: the owner, a second user, a guest, or a work profile."""
+
+    user_id: int
+    """0 for the phone's owner; 10 and up for others."""
+
+    name: str
+    """The name shown in Settings, as printed."""
+
+    kind: str
+    """``owner``, ``work_profile``, ``guest`` or ``secondary`` (any other user)."""
+
+    running: bool | None = None
+    """Whether the user was running when the phone was read."""
+
+    sources: tuple[SourceRef, ...] = ()
+    """Where in the case folder this was read."""
+
+
+@dataclass(frozen=True)
 class AndroidInventory:
     """Everything parsed from one Android acquisition."""
 
@@ -346,6 +370,9 @@ class AndroidInventory:
 
     usage_access: tuple[str, ...] = ()
     """Packages allowed to read app usage history (``GET_USAGE_STATS``)."""
+
+    users: tuple[AndroidUser, ...] = ()
+    """Users and profiles on the phone (empty when they could not be read)."""
 
     settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """All settings read: namespace (``secure``/``global``/``system``) to key to value."""

@@ -122,6 +122,8 @@ def hidden_from_launcher(context: RuleContext) -> Iterator[Finding]:
     for inventory, app in _apps(context):
         if app.system or app.updated_system or app.hidden_from_launcher is not True:
             continue
+        if app.installed_for_owner is False:
+            continue  # not installed for the owner: no icon is expected in the owner's launcher
         sideloaded = not_from_a_store(app)
         held = capabilities(inventory, app.package)
         if not sideloaded and not held:

@@ -107,6 +107,50 @@ def management_owner(context: RuleContext) -> Iterator[Finding]:
         )
 
 
+@rule(
+    "android.other_users",
+    summary="The phone has another user, a guest or a work profile besides its owner.",
+    severity=Severity.LOW,
+    confidence=Confidence.HIGH,
+    reads=(A.USERS.value,),
+)
+def other_users(context: RuleContext) -> Iterator[Finding]:
+    """LOW / HIGH confidence (read directly): another user or profile is normal on a shared or
+    work phone, but apps installed only there do not show in the owner's own app list, and
+    whoever can unlock that user can use it without the owner seeing. One finding per user."""
+    inventory = _android(context)
+    if inventory is None:
+        return
+    titles = {
+        "work_profile": "This phone has a work profile",
+        "guest": "This phone has a guest user",
+        "secondary": "This phone has another user account",
+    }
+    for user in inventory.users:
+        if user.kind == "owner":
+            continue
+        title = titles.get(user.kind, titles["secondary"])
+        facts = {"user": f"{user.name} (Android user {user.user_id})", "kind": user.kind.replace("_", " ")}
+        if user.running is not None:
+            facts["running"] = "yes" if user.running else "no"
+        yield finding(
+            other_users,
+            subject=DEVICE,
+            title=title,
+            explanation=(
+                f"Besides the owner, the phone has {quoted(user.name, 'another user')} "
+                f"({facts['kind']}). Apps installed only there do not show in the owner's list of "
+                "apps, and anyone who can open that user can use it separately. This is normal "
+                "for a work phone or a phone shared in a family; it is worth knowing who set "
+                "it up."
+            ),
+            next_steps=(advice.ASK_WORK_PHONE, advice.LEAVE_IN_PLACE, advice.PLAN_FIRST),
+            facts=facts,
+            evidence=sources_of(user),
+            severity=Severity.INFO if user.kind == "work_profile" else Severity.LOW,
+        )
+
+
 # --------------------------------------------------------------------------- settings
 @rule(
     "android.play_protect_off",

@@ -10,6 +10,7 @@ from stalkerscan.model import (
     AndroidApp,
     AndroidDeviceInfo,
     AndroidInventory,
+    AndroidUser,
     DeviceAdmin,
     EvidenceStrength,
     Finding,
@@ -79,6 +80,7 @@ def android(
     risky: Iterable[RiskySetting] = (),
     device: AndroidDeviceInfo | None = None,
     root: Iterable[RootSign] = (),
+    users: Iterable[AndroidUser] = (),
 ) -> AndroidInventory:
     """An Android inventory; ``listeners`` and ``admins`` are package names."""
     return AndroidInventory(
@@ -92,6 +94,7 @@ def android(
         device_admins=tuple(DeviceAdmin(f"{p}/.Admin", p, policies=("force-lock",)) for p in admins),
         owners=tuple(owners),
         usage_access=tuple(usage),
+        users=tuple(users),
         settings=settings or {},
         risky_settings=tuple(risky),
         root_signs=tuple(root),

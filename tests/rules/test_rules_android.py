@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from rulekit import (
 
 from stalkerscan.model import (
     AndroidDeviceInfo,
+    AndroidUser,
     Confidence,
     InstallSource,
     ManagementOwner,
@@ -152,6 +154,20 @@ CASES = {
                                         user_id=10)]),
         [("org.example.mdm", L, Confidence.MEDIUM)]),
     "no owners": ("android.management_owner", android(app("org.example.mdm")), []),
+    # ---------------------------------------------------------------- other users
+    "a second user": (
+        "android.other_users",
+        android(users=[AndroidUser(0, "Owner", "owner"), AndroidUser(10, "Sam", "secondary")]),
+        [("device", L, Confidence.HIGH)]),
+    "a work profile is information only": (
+        "android.other_users",
+        android(users=[AndroidUser(0, "Owner", "owner"), AndroidUser(10, "Work", "work_profile")]),
+        [("device", N, Confidence.HIGH)]),
+    "only the owner": ("android.other_users", android(users=[AndroidUser(0, "Owner", "owner")]), []),
+    "users not read": ("android.other_users", android(), []),
+    "an app not installed for the owner has no icon by design": (
+        "android.hidden_from_launcher",
+        android(dataclasses.replace(app(SPY, source=S.ADB, hidden=True), installed_for_owner=False)), []),
     # ---------------------------------------------------------------- settings
     "package verifier off": (
         "android.play_protect_off",

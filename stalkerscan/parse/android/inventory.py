@@ -17,6 +17,7 @@ from stalkerscan.model.android import (
     AccessibilityService,
     AndroidApp,
     AndroidInventory,
+    AndroidUser,
     ApkFile,
     NotificationListener,
 )
@@ -39,6 +40,7 @@ from stalkerscan.parse.android.package_list import PackageListEntry, parse_packa
 from stalkerscan.parse.android.risky_settings import derive_risky_settings, split_component_list
 from stalkerscan.parse.android.root import parse_root_check, root_signs
 from stalkerscan.parse.android.settings import parse_settings
+from stalkerscan.parse.android.users import AndroidUser as ParsedUser
 from stalkerscan.parse.android.users import parse_users
 
 INVENTORY_ARTIFACTS: tuple[AndroidArtifact, ...] = (
@@ -279,7 +281,16 @@ def build_android_inventory(
     users_art = read[AndroidArtifact.USERS.value]
     users = parse_users(users_art.stdout, source=users_art.name)
     problems.extend(users.problems)
-    note_missing(users_art.name, _usable(users_art, users.recognized))
+    users_ok = note_missing(users_art.name, _usable(users_art, users.recognized))
+    users_path = users_art.record.files.get("stdout") if users_art.record is not None else None
+    phone_users = tuple(
+        AndroidUser(
+            user_id=user.user_id, name=user.name, kind=_user_kind(user), running=user.running,
+            sources=tuple(ref for ref in (_ref(users_path, user.line, f"UserInfo{{{user.user_id}:{user.name}}}"),)
+                          if ref is not None),
+        )
+        for user in users.users
+    ) if users_ok else ()
 
     root_art = read[AndroidArtifact.ROOT_CHECK.value]
     root = parse_root_check(root_art.stdout, source=root_art.name, stderr=root_art.stderr)
@@ -298,6 +309,7 @@ def build_android_inventory(
         accessibility_services=services,
         notification_listeners=listeners,
         device_admins=policy.admins if policy_ok else (),
+        users=phone_users,
         owners=policy.owners if policy_ok else (),
         usage_access=usage.packages if usage_ok else (),
         settings=settings,
@@ -433,8 +445,23 @@ def _apps(
             requested_permissions=requested,
             granted_permissions=granted,
             apks=tuple(apks.get(package, ())),
+            installed_for_owner=_installed_for_owner(info),
             sources=tuple(ref for ref in sources if ref is not None),
         ))
     apps.sort(key=lambda app: app.package)
     return tuple(apps)
 
+
+def _user_kind(user: ParsedUser) -> str:
+    if user.user_id == 0:
+        return "owner"
+    if user.managed_profile:
+        return "work_profile"
+    if user.guest:
+        return "guest"
+    return "secondary"
+
+
+def _installed_for_owner(info: DumpsysPackageInfo | None) -> bool | None:
+    user0 = info.user(0) if info is not None else None
+    return None if user0 is None else user0.installed
