@@ -76,26 +76,10 @@ class IndexEntry:
 
 
 def _family_values(family: Family) -> Iterable[tuple[str, str]]:
-    a, i, n = family.android, family.ios, family.network
-    for value in a.packages:
-        yield sm.KIND_PACKAGE, value
-    for value in a.certificate_sha1:
-        yield sm.KIND_CERT_SHA1, value
-    for value in a.certificate_sha256:
-        yield sm.KIND_CERT_SHA256, value
-    for value in a.apk_sha256:
-        yield sm.KIND_APK_SHA256, value
-    for role, values in a.components().items():
-        for value in values:
-            yield COMPONENT_KINDS[role], value
-    for value in i.bundle_ids:
-        yield sm.KIND_BUNDLE_ID, value
-    for value in i.profile_identifiers:
-        yield sm.KIND_PROFILE_ID, value
-    for value in i.profile_uuids:
-        yield sm.KIND_PROFILE_UUID, value
-    for value in i.signer_identities:
-        yield sm.KIND_SIGNER, value
+    for kind, value in family.app_indicators():
+        role = kind.partition(":")[2]
+        yield (COMPONENT_KINDS[role] if role else kind), value
+    n = family.network
     for value in (*n.c2_domains, *n.websites, *n.distribution):
         yield sm.KIND_DOMAIN, value
     for value in (*n.c2_ips, *n.distribution_ips):

@@ -16,26 +16,7 @@ from stalkerscan.signatures.model import Family, SignatureProblem
 def family_indicators(family: Family) -> Iterable[tuple[str, str]]:
     """Every (kind, value) of a family that identifies an app (network values excluded:
     vendors legitimately share hosting)."""
-    a, i = family.android, family.ios
-    for value in a.packages:
-        yield m.KIND_PACKAGE, value
-    for value in a.certificate_sha1:
-        yield m.KIND_CERT_SHA1, value
-    for value in a.certificate_sha256:
-        yield m.KIND_CERT_SHA256, value
-    for value in a.apk_sha256:
-        yield m.KIND_APK_SHA256, value
-    for role, values in a.components().items():
-        for value in values:
-            yield f"{m.KIND_COMPONENT}:{role}", value
-    for value in i.bundle_ids:
-        yield m.KIND_BUNDLE_ID, value
-    for value in i.profile_identifiers:
-        yield m.KIND_PROFILE_ID, value
-    for value in i.profile_uuids:
-        yield m.KIND_PROFILE_UUID, value
-    for value in i.signer_identities:
-        yield m.KIND_SIGNER, value
+    return family.app_indicators()
 
 
 def duplicate_id_problems(families: Iterable[Family]) -> list[SignatureProblem]:

@@ -8,7 +8,7 @@ names and bundle ids exactly as written (they are case-sensitive).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from stalkerscan.errors import SignatureError
@@ -290,6 +290,23 @@ class Family:
 
     indicator_lines: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
     """Line of each indicator in its file, keyed by (kind, value), for located messages."""
+
+    def app_indicators(self) -> Iterator[tuple[str, str]]:
+        """Every (kind, value) that identifies an app; components as ``component:<role>``.
+
+        Network values are left out: vendors legitimately share hosting."""
+        a, i = self.android, self.ios
+        for kind, values in ((KIND_PACKAGE, a.packages), (KIND_CERT_SHA1, a.certificate_sha1),
+                             (KIND_CERT_SHA256, a.certificate_sha256), (KIND_APK_SHA256, a.apk_sha256)):
+            for value in values:
+                yield kind, value
+        for role, values in a.components().items():
+            for value in values:
+                yield f"{KIND_COMPONENT}:{role}", value
+        for kind, values in ((KIND_BUNDLE_ID, i.bundle_ids), (KIND_PROFILE_ID, i.profile_identifiers),
+                             (KIND_PROFILE_UUID, i.profile_uuids), (KIND_SIGNER, i.signer_identities)):
+            for value in values:
+                yield kind, value
 
     def indicator_count(self) -> int:
         """Number of indicators of every kind."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from stalkerscan.model.findings import Provenance
-from stalkerscan.signatures.model import ImportResult
+from stalkerscan.signatures import model as m
+from stalkerscan.signatures.model import ImportResult, SignatureProblem
 
 MAX_FEED_BYTES = 64 * 1024 * 1024
 """Largest feed file any importer reads (Echap's full STIX bundle is about 5 MB)."""
@@ -90,3 +94,41 @@ def read_limited(path: Path, limit: int, display: str) -> bytes:
         raise SignatureError(f"file is over the {limit:,}-byte limit for this format",
                              location=display)
     return data
+
+
+class CsvImporter(Importer):
+    """An importer for a CSV feed recognised by the names of its first columns."""
+
+    header: tuple[str, ...] = ()
+    """The column names the first line must start with."""
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        first = head.decode("utf-8-sig", "replace").splitlines()[:1]
+        return bool(first) and [c.strip() for c in first[0].split(",")][:3] == list(self.header[:3])
+
+    def rows(self, path: Path, display: str) -> tuple[Iterator[tuple[int, list[str]]] | None, ImportResult | None]:
+        """The data rows as ``(line, cells)``, or the failed :class:`ImportResult` to return
+        (unreadable, not UTF-8, wrong header). Blank rows are skipped."""
+        from stalkerscan.errors import SignatureError
+
+        def failed(code: str, message: str, where: str) -> ImportResult:
+            return ImportResult((), (SignatureProblem(m.SEVERITY_ERROR, code, message, where),),
+                                self.format, display)
+
+        try:
+            text = read_limited(path, MAX_FEED_BYTES, display).decode("utf-8-sig")
+        except SignatureError as exc:
+            return None, failed("unreadable", exc.message, exc.location or display)
+        except UnicodeDecodeError:
+            return None, failed("not-utf8", "file is not UTF-8 text", display)
+        reader = csv.reader(io.StringIO(text, newline=""))
+        first = next(reader, None)
+        if first is None or [c.strip() for c in first][: len(self.header)] != list(self.header):
+            return None, failed("bad-header", f"first line must be {','.join(self.header)}", f"{display}:1")
+
+        def data_rows() -> Iterator[tuple[int, list[str]]]:
+            for row in reader:
+                if row and any(cell.strip() for cell in row):
+                    yield reader.line_num, row
+
+        return data_rows(), None

@@ -14,64 +14,42 @@ the same name from other feeds; each dual-use app is its own family.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
-from stalkerscan.errors import SignatureError
 from stalkerscan.signatures import model as m
 from stalkerscan.signatures.builder import FamilyBuilder
 from stalkerscan.signatures.importers.base import (
-    MAX_FEED_BYTES,
+    CsvImporter,
     ImportContext,
-    Importer,
-    read_limited,
 )
 from stalkerscan.signatures.model import ImportResult, SignatureProblem
 from stalkerscan.signatures.normalize import slugify, strip_team_id
 
 ISDI_REFERENCE = "https://github.com/stopipv/isdi"
 ISDI_LICENCE = "MIT"
-HEADER = ["appId", "store", "flag", "title"]
+HEADER = ("appId", "store", "flag", "title")
 _TYPES = {"dual-use": "dual-use", "stalkerware": "stalkerware", "spyware": "spyware"}
 
 
-class IsdiFlagsImporter(Importer):
+class IsdiFlagsImporter(CsvImporter):
     """ISDi ``app-flags.csv``."""
 
     format = "isdi-app-flags"
     description = "ISDi app-flags CSV (dual-use / stalkerware / spyware apps)"
 
-    def sniff(self, path: Path, head: bytes) -> bool:
-        first = head.decode("utf-8-sig", "replace").splitlines()[:1]
-        return bool(first) and [c.strip() for c in first[0].split(",")][:3] == HEADER[:3]
+    header = HEADER
 
     def load(self, path: Path, context: ImportContext | None = None) -> ImportResult:
         display = self.display(path, context)
-        try:
-            text = read_limited(path, MAX_FEED_BYTES, display).decode("utf-8-sig")
-        except SignatureError as exc:
-            return ImportResult((), (SignatureProblem(m.SEVERITY_ERROR, "unreadable", exc.message,
-                                                      exc.location or display),), self.format, display)
-        except UnicodeDecodeError:
-            return ImportResult((), (SignatureProblem(m.SEVERITY_ERROR, "not-utf8",
-                                                      "file is not UTF-8 text", display),),
-                                self.format, display)
+        rows, failure = self.rows(path, display)
+        if failure is not None or rows is None:
+            return failure or ImportResult((), (), self.format, display)
         problems: list[SignatureProblem] = []
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, None)
-        if header is None or [c.strip() for c in header][:4] != HEADER:
-            problems.append(SignatureProblem(m.SEVERITY_ERROR, "bad-header",
-                                             f"first line must be {','.join(HEADER)}", f"{display}:1"))
-            return ImportResult((), tuple(problems), self.format, display)
         provenance = self.provenance(path, context, source="isdi-app-flags", licence=ISDI_LICENCE,
                                      reference=ISDI_REFERENCE)
         builders: dict[str, FamilyBuilder] = {}
         skipped_safe = 0
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
+        for line, row in rows:
             if len(row) < 4:
                 problems.append(SignatureProblem(m.SEVERITY_WARNING, "short-row",
                                                  f"row has {len(row)} columns, expected 4; skipped",
