@@ -204,7 +204,7 @@ def _scan_android(
     facts = {
         "device_serial": phone.entry.serial,
         "device_model": _android_model(case) or phone.entry.model,
-        "shell_requests": result.shell_requests,
+        "shell_requests": result.requests,
         "pull_requests": result.pull_requests,
         "bytes_read": result.bytes_read,
         "clock_drift_start_s": result.clock_drift_start_s,

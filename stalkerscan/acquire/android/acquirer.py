@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from stalkerscan.acquire.android.channel import (
     AndroidChannel,
@@ -19,6 +18,7 @@ from stalkerscan.acquire.android.channel import (
     validate_apk_path,
 )
 from stalkerscan.acquire.progress import NullProgress, Progress
+from stalkerscan.acquire.result import AcquisitionResult, StopAcquisition
 from stalkerscan.errors import (
     AdbServerError,
     CaseWriteError,
@@ -81,47 +81,6 @@ _NONZERO_IS_ANSWER = frozenset({AndroidArtifact.ROOT_CHECK.value})
 _EXPECTED_MARKER = {
     AndroidArtifact.PACKAGE_LIST.value: b"package:",
 }
-
-
-@dataclass(frozen=True)
-class AndroidAcquisitionResult:
-    """How an Android acquisition went."""
-
-    complete: bool
-    """True when every step ran (individual steps may still have failed on the phone)."""
-
-    reason: str | None
-    """Why it stopped early, in plain words (None when complete)."""
-
-    shell_requests: int
-    """Shell requests sent for the inventory (excluding APK pulls)."""
-
-    pull_requests: int
-    """Requests sent to pull APKs (``pm path`` plus sync reads)."""
-
-    bytes_read: int
-    """Bytes kept from the phone."""
-
-    clock_drift_start_s: float | None
-    """Phone clock minus computer clock at the start, seconds."""
-
-    clock_drift_end_s: float | None
-    """Phone clock minus computer clock at the end, seconds."""
-
-    failed_artifacts: tuple[str, ...] = ()
-    """Artifacts for which every variant failed."""
-
-    error: DeviceError | CaseWriteError | None = field(default=None, compare=False)
-    """The error that stopped the acquisition, if any."""
-
-
-class _Stop(Exception):
-    """Internal: the plan cannot continue."""
-
-    def __init__(self, reason: str, error: DeviceError | CaseWriteError | None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.error = error
 
 
 def _looks_rejected(head: bytes) -> bool:
@@ -195,7 +154,7 @@ class AndroidAcquirer:
             return
         self.drift[artifact] = round(phone - (before + after) / 2, 3)
 
-    def _stop_for(self, exc: DeviceError) -> _Stop:
+    def _stop_for(self, exc: DeviceError) -> StopAcquisition:
         """Stop the plan for a device error. A dropped connection reads as a pulled cable, but
         the adb server itself may be what went away (killed, crashed, `adb kill-server` run by
         another tool): then checking the cable is the wrong advice, so ask the server."""
@@ -209,7 +168,7 @@ class AndroidAcquirer:
                     "kill-server`). Everything read so far has been kept. Scan again into a new "
                     "folder: stalkerscan starts the adb server again.",
                 )
-        return _Stop(exc.message, exc)
+        return StopAcquisition(exc.message, exc)
 
     def _step(self, artifact: AndroidArtifact) -> None:
         """Run one artifact's variants until one is answered."""
@@ -223,7 +182,7 @@ class AndroidAcquirer:
                 self.progress.warn(str(exc))
                 return
             except CaseWriteError as exc:
-                raise _Stop(exc.message, exc) from exc
+                raise StopAcquisition(exc.message, exc) from exc
             except DeviceError as exc:
                 raise self._stop_for(exc) from exc
             if record.outcome is Outcome.OK:
@@ -233,7 +192,7 @@ class AndroidAcquirer:
         self.failed.append(artifact.value)
 
     # ------------------------------------------------------------------ the plan
-    def acquire(self, *, choose_apks: Callable[[CaseFolder], Sequence[str]] | None = None) -> AndroidAcquisitionResult:
+    def acquire(self, *, choose_apks: Callable[[CaseFolder], Sequence[str]] | None = None) -> AcquisitionResult:
         """Run the whole plan; then pull APKs for the packages ``choose_apks`` names."""
         steps = list(PLAN)
         self.progress.start(len(steps))
@@ -247,18 +206,18 @@ class AndroidAcquirer:
                     if packages:
                         self._pull_apks(packages)
             except KeyboardInterrupt as exc:
-                raise _Stop("The scan was stopped (Ctrl-C) before it finished.", None) from exc
-        except _Stop as stop:
+                raise StopAcquisition("The scan was stopped (Ctrl-C) before it finished.", None) from exc
+        except StopAcquisition as stop:
             return self._result(False, stop.reason, stop.error)
         finally:
             self.progress.done()
         return self._result(True, None, None)
 
-    def _result(self, complete: bool, reason: str | None, error: DeviceError | CaseWriteError | None) -> AndroidAcquisitionResult:
-        return AndroidAcquisitionResult(
+    def _result(self, complete: bool, reason: str | None, error: DeviceError | CaseWriteError | None) -> AcquisitionResult:
+        return AcquisitionResult(
             complete=complete,
             reason=reason,
-            shell_requests=self.shell_requests,
+            requests=self.shell_requests,
             pull_requests=self.pull_requests,
             bytes_read=self.bytes_read,
             clock_drift_start_s=self.drift.get(AndroidArtifact.CLOCK_START.value),
@@ -280,7 +239,7 @@ class AndroidAcquirer:
             try:
                 record, _ = self._run(command)
             except CaseWriteError as exc:
-                raise _Stop(exc.message, exc) from exc
+                raise StopAcquisition(exc.message, exc) from exc
             except DeviceError as exc:
                 raise self._stop_for(exc) from exc
             finally:
@@ -318,7 +277,7 @@ class AndroidAcquirer:
             writer.finish(Outcome.FAILED, error=exc.message)
         except CaseWriteError as exc:
             writer.abandon(exc.message)  # keep the record if the disk still takes it
-            raise _Stop(exc.message, exc) from exc
+            raise StopAcquisition(exc.message, exc) from exc
         except DeviceError as exc:
             writer.finish(Outcome.INTERRUPTED, error=exc.message)
             raise self._stop_for(exc) from exc

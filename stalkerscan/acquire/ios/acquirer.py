@@ -18,7 +18,6 @@ import base64
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from stalkerscan.acquire.ios.channel import (
@@ -33,6 +32,7 @@ from stalkerscan.acquire.ios.channel import (
 )
 from stalkerscan.acquire.ios.client import LABEL, IphoneSession, ServiceStart, request_xml
 from stalkerscan.acquire.progress import NullProgress, Progress
+from stalkerscan.acquire.result import AcquisitionResult, StopAcquisition
 from stalkerscan.errors import (
     CaseWriteError,
     DeviceError,
@@ -76,42 +76,6 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("clock_end", "Reading the iPhone's clock again"),
 )
 """The plan, in order: identifying reads first, so a cable pulled early still leaves them."""
-
-
-@dataclass(frozen=True)
-class IosAcquisitionResult:
-    """How an iPhone acquisition went."""
-
-    complete: bool
-    """True when every step ran (individual answers may still be errors)."""
-
-    reason: str | None
-    """Why it stopped early, in plain words (None when complete)."""
-
-    requests: int
-    """Requests recorded in the case."""
-
-    bytes_read: int
-    """Bytes kept from the phone."""
-
-    clock_drift_start_s: float | None
-    """Phone clock minus computer clock at the start, seconds (lockdown TimeIntervalSince1970)."""
-
-    clock_drift_end_s: float | None
-    """The same at the end."""
-
-    failed_artifacts: tuple[str, ...] = ()
-    """Artifacts the phone refused or that could not be read."""
-
-    error: DeviceError | CaseWriteError | None = field(default=None, compare=False)
-    """The error that stopped the acquisition, if any."""
-
-
-class _Stop(Exception):
-    def __init__(self, reason: str, error: DeviceError | CaseWriteError | None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.error = error
 
 
 class IosAcquirer:
@@ -288,7 +252,7 @@ class IosAcquirer:
                 self.failed.append(IosArtifact.JAILBREAK_SERVICES.value)
 
     # ------------------------------------------------------------------ the plan
-    def acquire(self) -> IosAcquisitionResult:
+    def acquire(self) -> AcquisitionResult:
         """Run the whole plan."""
         actions: dict[str, Callable[[], None]] = {
             "clock_start": lambda: self._values("start"),
@@ -308,24 +272,24 @@ class IosAcquirer:
                     try:
                         actions[key]()
                     except CaseWriteError as exc:
-                        raise _Stop(exc.message, exc) from exc
+                        raise StopAcquisition(exc.message, exc) from exc
                     except DeviceError as exc:
                         if isinstance(exc, ProtocolError):
                             # One unreadable answer: kept as failed; the next reads may still work.
                             self.progress.warn(exc.message)
                             continue
-                        raise _Stop(exc.message, exc) from exc
+                        raise StopAcquisition(exc.message, exc) from exc
             except KeyboardInterrupt as exc:
-                raise _Stop("The scan was stopped (Ctrl-C) before it finished.", None) from exc
-        except _Stop as stop:
+                raise StopAcquisition("The scan was stopped (Ctrl-C) before it finished.", None) from exc
+        except StopAcquisition as stop:
             return self._result(False, stop.reason, stop.error)
         finally:
             self.progress.done()
         return self._result(True, None, None)
 
-    def _result(self, complete: bool, reason: str | None, error: DeviceError | CaseWriteError | None) -> IosAcquisitionResult:
+    def _result(self, complete: bool, reason: str | None, error: DeviceError | CaseWriteError | None) -> AcquisitionResult:
         failed = tuple(dict.fromkeys(self.failed))
-        return IosAcquisitionResult(
+        return AcquisitionResult(
             complete=complete, reason=reason, requests=self.requests, bytes_read=self.bytes_read,
             clock_drift_start_s=self.drift.get("start"), clock_drift_end_s=self.drift.get("end"),
             failed_artifacts=failed, error=error,

@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stalkerscan.acquire.ios.acquirer import IosAcquirer, IosAcquisitionResult
+from stalkerscan.acquire.ios.acquirer import IosAcquirer
 from stalkerscan.acquire.ios.channel import INSTALLATION_PROXY_SERVICE
 from stalkerscan.acquire.ios.client import IphoneSession, open_session
 from stalkerscan.acquire.progress import NullProgress, Progress
+from stalkerscan.acquire.result import AcquisitionResult
 from stalkerscan.errors import DeviceLockedError
 from stalkerscan.preserve.case import CaseFolder, abandon, seal_quietly
 
@@ -80,7 +81,7 @@ def _identity(session: IphoneSession, usbmux_address: str | None, trust_tapped: 
     }
 
 
-def _facts(session: IphoneSession, result: IosAcquisitionResult, sigs: SignatureSet) -> dict[str, Any]:
+def _facts(session: IphoneSession, result: AcquisitionResult, sigs: SignatureSet) -> dict[str, Any]:
     values = session.values
     facts: dict[str, Any] = {
         "device_serial": session.udid,
