@@ -129,7 +129,8 @@ def drift(pack: LocalePack, seconds: float | None) -> str:
     return pack.t("drift_value", seconds=f"{abs(seconds):,.1f}", direction=direction)
 
 
-def _device_rows(pack: LocalePack, inventory: AndroidInventory | IosInventory) -> list[tuple[str, str]]:
+def _device_rows(pack: LocalePack, inventory: AndroidInventory | IosInventory,
+                 source: str = "usb") -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
 
     def add(key: str, value: object) -> None:
@@ -148,7 +149,10 @@ def _device_rows(pack: LocalePack, inventory: AndroidInventory | IosInventory) -
         rows.append((pack.t("device_apps"), pack.t(
             "device_apps_count", total=len(inventory.apps), user=len(inventory.apps) - system,
             system=system)))
-        add("device_source", pack.t("source_usb"))
+        if inventory.users:
+            add("device_users", "; ".join(
+                f"{user.name} ({pack.t('user_kind_' + user.kind)})" for user in inventory.users))
+        add("device_source", pack.t("source_androidqf" if source == "androidqf" else "source_usb"))
     else:
         device_ios = inventory.device
         add("device_name", device_ios.name)
@@ -283,7 +287,7 @@ def build_view(result: AnalysisResult, pack: LocalePack) -> ReportView:
         counts=pack.t("finding_counts", **counts) if result.findings else pack.t("no_findings"),
         findings=tuple(_finding_view(pack, n, item, platform, manifest, numbers)
                        for n, item in enumerate(result.findings, 1)),
-        device_rows=tuple(_device_rows(pack, inventory)),
+        device_rows=tuple(_device_rows(pack, inventory, result.info.source)),
         case_rows=tuple(_case_rows(pack, result)),
         evidence_log=tuple(enumerate(manifest, 1)),
         custody_rows=tuple((e.time_utc, e.event, _details(e.details)) for e in result.custody),
