@@ -151,7 +151,7 @@ def _device_rows(pack: LocalePack, inventory: AndroidInventory | IosInventory,
             system=system)))
         if inventory.users:
             add("device_users", "; ".join(
-                f"{user.name} ({pack.t('user_kind_' + user.kind)})" for user in inventory.users))
+                f"{user.name} ({_user_kind(pack, user.kind)})" for user in inventory.users))
         add("device_source", pack.t("source_androidqf" if source == "androidqf" else "source_usb"))
     else:
         device_ios = inventory.device
@@ -173,6 +173,14 @@ def _device_rows(pack: LocalePack, inventory: AndroidInventory | IosInventory,
         add("device_profiles", len(inventory.profiles))
         add("device_source", pack.t("source_backup" if inventory.source == "backup" else "source_usb"))
     return rows
+
+
+_USER_KINDS = ("owner", "work_profile", "guest", "secondary")
+
+
+def _user_kind(pack: LocalePack, kind: str) -> str:
+    # A stored inventory may hold anything here (a crafted case): never build a key from it.
+    return pack.t(f"user_kind_{kind}") if kind in _USER_KINDS else pack.t("user_kind_secondary")
 
 
 def _case_rows(pack: LocalePack, result: AnalysisResult) -> list[tuple[str, str]]:
