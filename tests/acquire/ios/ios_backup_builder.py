@@ -37,7 +37,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 
 PROFILES_DOMAIN = "SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles"
 
@@ -84,6 +84,13 @@ def encrypt(key: bytes, plaintext: bytes) -> bytes:
     return encryptor.update(padded) + encryptor.finalize()
 
 
+def decrypt(key: bytes, ciphertext: bytes) -> bytes:
+    """The reverse of :func:`encrypt` (for tests that alter an encrypted backup)."""
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(b"\x00" * 16)).decryptor()
+    unpadder = padding.PKCS7(128).unpadder()
+    return unpadder.update(decryptor.update(ciphertext) + decryptor.finalize()) + unpadder.finalize()
+
+
 @dataclass
 class BackupKeys:
     """The secrets of one synthetic encrypted backup (random, fresh for every backup)."""
@@ -124,6 +131,10 @@ class BackupKeys:
     def wrap(self, cls: int, key: bytes) -> bytes:
         """``key`` wrapped with the key of protection class ``cls`` (40 bytes)."""
         return aes_key_wrap(self.class_keys[cls], key)
+
+    def unwrap(self, cls: int, wrapped: bytes) -> bytes:
+        """The key ``wrapped`` with the key of protection class ``cls``."""
+        return aes_key_unwrap(self.class_keys[cls], wrapped)
 
 
 def file_record(relative: str, size: int, *, protection_class: int = FILE_PROTECTION_CLASS,
