@@ -356,11 +356,19 @@ class BackupAcquirer:
     def _file_key(self, entry: _IndexEntry) -> bytes | None:
         from iphone_backup_decrypt.utils import FilePlist
 
-        if self.keys is None or entry.blob is None:
+        if self.keys is None:
+            return None
+        # Every file of an encrypted backup has its key in the index. An entry without one
+        # (damaged or crafted index) is a file we cannot read: say so, or the case would
+        # silently claim "no profiles" while one sits in the backup.
+        no_key = f"The backup's index holds no key for {entry.subject}; it could not be read."
+        if entry.blob is None:
+            self.problems.append(no_key)
             return None
         try:
             meta = FilePlist(entry.blob)
             if meta.encryption_key is None:
+                self.problems.append(no_key)
                 return None
             return self.keys.unwrap(meta.protection_class, meta.encryption_key)
         except Exception as exc:

@@ -448,6 +448,19 @@ def test_three_wrong_passwords_keep_only_the_unencrypted_part(contained):
     assert_secrets_absent(case_dir, keys, *tried)
 
 
+def rewrite_index(backup: Path, keys: BackupKeys, sql: str, parameters: tuple) -> None:
+    """Run one statement on an encrypted backup's Manifest.db (decrypted in memory, encrypted back)."""
+    manifest = plistlib.loads((backup / "Manifest.plist").read_bytes())
+    assert manifest["ManifestKey"][:4] == b"\x04\x00\x00\x00"
+    index_key = keys.unwrap(4, manifest["ManifestKey"][4:])
+    db = sqlite3.connect(":memory:")
+    db.deserialize(decrypt(index_key, (backup / "Manifest.db").read_bytes()))
+    assert db.execute(sql, parameters).rowcount == 1
+    db.commit()
+    (backup / "Manifest.db").write_bytes(encrypt(index_key, db.serialize()))
+    db.close()
+
+
 def test_damaged_files_in_an_encrypted_backup_make_the_case_incomplete_not_wrong(tmp_path):
     keys = BackupKeys(PASSWORD)
     backup = encrypted_backup(tmp_path / "backup", keys)
@@ -457,17 +470,8 @@ def test_damaged_files_in_an_encrypted_backup_make_the_case_incomplete_not_wrong
     # replaced in the index by one wrapped with another protection class's key.
     stored_profile = backup / profile_id[:2] / profile_id
     stored_profile.write_bytes(stored_profile.read_bytes()[:-5])
-    manifest = plistlib.loads((backup / "Manifest.plist").read_bytes())
-    assert manifest["ManifestKey"][:4] == b"\x04\x00\x00\x00"
-    index_key = keys.unwrap(4, manifest["ManifestKey"][4:])
-    plain_index = decrypt(index_key, (backup / "Manifest.db").read_bytes())
-    db_path = tmp_path / "index.sqlite"
-    db_path.write_bytes(plain_index)
-    with sqlite3.connect(db_path) as db:
-        db.execute("UPDATE Files SET file = ? WHERE fileID = ?",
-                   (file_record("CloudConfigurationDetails.plist", 10, wrapped_key=keys.wrap(2, bytes(32))), cloud_id))
-    db.close()
-    (backup / "Manifest.db").write_bytes(encrypt(index_key, db_path.read_bytes()))
+    rewrite_index(backup, keys, "UPDATE Files SET file = ? WHERE fileID = ?",
+                  (file_record("CloudConfigurationDetails.plist", 10, wrapped_key=keys.wrap(2, bytes(32))), cloud_id))
     backup_before = snapshot(backup)
 
     case = scan_backup(backup, tmp_path / "case", password_prompt=lambda: PASSWORD)
@@ -514,3 +518,19 @@ def test_cli_three_wrong_passwords_end_incomplete_with_advice(contained):
     assert "incomplete" in shown and "backup password" in shown  # the advice: ask the owner
     assert not any(word in shown for word in ("one-example", "two-example", "three-example"))
     assert verify_case(tmp_path / "case").ok
+
+
+def test_a_profile_with_no_key_in_an_encrypted_index_is_reported_not_skipped(tmp_path):
+    # Every file of an encrypted backup has its key in the index. A profile-store entry without
+    # one (damaged or crafted index) cannot be read: the case must say so, never "no profiles".
+    keys = BackupKeys(PASSWORD)
+    backup = encrypted_backup(tmp_path / "backup", keys)
+    profile_id = file_id(PROFILES_DOMAIN, f"Library/ConfigurationProfiles/{PROFILE_NAME}")
+    rewrite_index(backup, keys, "UPDATE Files SET file = ? WHERE fileID = ?",
+                  (file_record(PROFILE_NAME, 100, wrapped_key=None), profile_id))
+    case = scan_backup(backup, tmp_path / "case", password_prompt=lambda: PASSWORD)
+    assert case.result.inventory.profiles == ()
+    assert not case.complete
+    assert PROFILE_NAME in case.result.info.incomplete_reason
+    assert "no key" in case.result.info.incomplete_reason
+    assert verify_case(case.path).ok
