@@ -390,7 +390,12 @@ class BackupAcquirer:
             if info_record.outcome is not Outcome.OK and manifest_record.outcome is not Outcome.OK:
                 return False, "Neither Info.plist nor Manifest.plist could be read from the backup."
             if self.encrypted:
+                # A live progress bar redraws its line many times a second and would wipe the
+                # password prompt off a terminal at once, leaving the scan looking stuck: stop
+                # it while asking, and start it again for the three steps left.
+                self.progress.done()
                 self._ask_password(manifest)
+                self.progress.start(3)
             if self.encrypted and self.keys is None:
                 return False, ("The backup is encrypted and its password was not given: device facts and "
                                "the app list were read, configuration profiles were not.")

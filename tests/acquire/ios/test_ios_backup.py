@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import plistlib
+import select
+import signal
 import sqlite3
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -534,3 +539,64 @@ def test_a_profile_with_no_key_in_an_encrypted_index_is_reported_not_skipped(tmp
     assert PROFILE_NAME in case.result.info.incomplete_reason
     assert "no key" in case.result.info.incomplete_reason
     assert verify_case(case.path).ok
+
+
+def _read_terminal(fd: int, until: bytes | None, budget: float) -> bytes:
+    """What the program writes to the terminal, until ``until`` appears, it exits, or ``budget`` ends."""
+    seen = b""
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline and (until is None or until not in seen):
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the program ended and closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.timeout(90)
+def test_on_a_real_terminal_the_password_prompt_stays_on_screen_and_nothing_is_echoed(tmp_path):
+    # CliRunner is no terminal: rich draws no live progress bar there and click reads the hidden
+    # input from a string. On a terminal the bar redraws its line ten times a second and once
+    # erased the prompt at once, so the scan looked stuck. Here the real program runs on a
+    # pseudo-terminal, as a clinic laptop runs it.
+    pty = pytest.importorskip("pty", reason="pseudo-terminals exist only on Unix")
+    keys = BackupKeys(PASSWORD)
+    backup = encrypted_backup(tmp_path / "backup", keys)
+    case_dir = tmp_path / "case"
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LC_ALL": "C.UTF-8"}
+    argv = [sys.executable, "-c", "import sys; from stalkerscan.cli.main import main; sys.exit(main())",
+            "scan", "--ios-backup", str(backup), "--out", str(case_dir)]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the program, with the pseudo-terminal as its own
+        try:
+            os.execve(sys.executable, argv, env)
+        finally:
+            os._exit(127)
+    try:
+        shown = _read_terminal(fd, b"Backup password", 60)
+        assert b"Backup password" in shown, shown[-2000:]
+        # While the person types, nothing may draw over the prompt (a line erase is ESC [2K).
+        waiting = _read_terminal(fd, None, 1.0)
+        assert b"\x1b[2K" not in shown.rsplit(b"Backup password", 1)[1] + waiting, waiting
+        os.write(fd, WRONG_PASSWORD.encode() + b"\r")
+        shown += waiting + _read_terminal(fd, b"Backup password", 30)
+        assert shown.count(b"Backup password") == 2 and b"did not open the backup" in shown
+        os.write(fd, PASSWORD.encode() + b"\r")
+        shown += _read_terminal(fd, None, 60)
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == EXIT_FINDINGS, shown[-3000:]
+    assert PASSWORD.encode() not in shown and WRONG_PASSWORD.encode() not in shown, "the terminal echoed it"
+    assert json.loads((case_dir / "acquisition.json").read_text())["complete"] is True
+    assert verify_case(case_dir).ok
+    assert_secrets_absent(case_dir, keys, WRONG_PASSWORD)
