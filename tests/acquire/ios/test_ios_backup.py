@@ -340,9 +340,8 @@ def test_encrypted_backup_with_the_right_password_analyses_completely(contained)
     # Each file kept twice in the case: as stored (ciphertext, byte for byte) and decrypted.
     folder = CaseFolder.open(case_dir)
     profile_record = record_of(case_dir, PROFILE_SUBJECT)
-    stored = backup / file_id(PROFILES_DOMAIN, f"Library/ConfigurationProfiles/{PROFILE_NAME}")[:2]
-    stored = stored / file_id(PROFILES_DOMAIN, f"Library/ConfigurationProfiles/{PROFILE_NAME}")
-    assert folder.read(profile_record, "data") == stored.read_bytes()
+    profile_id = file_id(PROFILES_DOMAIN, f"Library/ConfigurationProfiles/{PROFILE_NAME}")
+    assert folder.read(profile_record, "data") == (backup / profile_id[:2] / profile_id).read_bytes()
     assert folder.read(profile_record, "decrypted") == plistlib.dumps(RISKY_PROFILE)
     assert folder.read(record_of(case_dir, CLOUD_SUBJECT), "decrypted") == plistlib.dumps(CLOUD)
     index = record_of(case_dir, "Manifest.db")
