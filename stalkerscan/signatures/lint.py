@@ -13,12 +13,6 @@ from stalkerscan.signatures import model as m
 from stalkerscan.signatures.model import Family, SignatureProblem
 
 
-def family_indicators(family: Family) -> Iterable[tuple[str, str]]:
-    """Every (kind, value) of a family that identifies an app (network values excluded:
-    vendors legitimately share hosting)."""
-    return family.app_indicators()
-
-
 def duplicate_id_problems(families: Iterable[Family]) -> list[SignatureProblem]:
     """Two family files of the project's own format with the same id (an error: ids are keys)."""
     seen: dict[str, Family] = {}
@@ -42,7 +36,7 @@ def cross_family_problems(families: Iterable[Family]) -> list[SignatureProblem]:
     owners: dict[tuple[str, str], dict[str, Family]] = defaultdict(dict)
     folded: dict[tuple[str, str], dict[str, tuple[str, Family]]] = defaultdict(dict)
     for family in families:
-        for kind, value in family_indicators(family):
+        for kind, value in family.app_indicators():
             owners[(kind, value)].setdefault(family.id, family)
             if kind in (m.KIND_PACKAGE, m.KIND_BUNDLE_ID):
                 folded[(kind, value.lower())].setdefault(value, (family.id, family))

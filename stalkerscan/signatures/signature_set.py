@@ -104,11 +104,9 @@ class SignatureSet:
 
     def counts(self) -> dict[str, int]:
         """Number of distinct indicators by kind, and of families."""
-        from stalkerscan.signatures.lint import family_indicators
-
         seen: dict[str, set[str]] = {}
         for family in self.families:
-            for kind, value in family_indicators(family):
+            for kind, value in family.app_indicators():
                 seen.setdefault(kind.split(":")[0], set()).add(value)
             for kind, values in (("domain", (*family.network.c2_domains, *family.network.websites,
                                              *family.network.distribution)),
