@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from stalkerscan.errors import SignatureError
 from stalkerscan.model.findings import Provenance
 
 FAMILY_TYPES: tuple[str, ...] = ("stalkerware", "spyware", "watchware", "dual-use")
@@ -70,10 +69,6 @@ class SignatureProblem:
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
         return f"{where}{self.severity}: {self.message}"
-
-    def as_error(self) -> SignatureError:
-        """The typed error for this problem (for callers that stop at the first error)."""
-        return SignatureError(self.message, location=self.location)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,10 @@ from urllib.parse import urlsplit
 _HEX_SEPARATORS = re.compile(r"[\s:]")
 _HEX = re.compile(r"^[0-9a-f]+$")
 
-# Android package names: at least two dot-separated segments, each starting with a letter
-# (PackageParser.validateName rejects other forms).
-_ANDROID_PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+$")
-# Feeds also list packages whose later segments start with a digit or underscore (built by
-# repackaging tools); the phone prints them as they are, so accept them for matching.
-_ANDROID_PACKAGE_LOOSE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+$")
+# Android package names: at least two dot-separated segments, the first starting with a
+# letter. Feeds also list packages whose later segments start with a digit or underscore
+# (built by repackaging tools); the phone prints them as they are, so accept them.
+_ANDROID_PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+$")
 # iOS bundle ids: alphanumerics, hyphens and periods (CFBundleIdentifier).
 _BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$")
 # An Apple Team ID prefix on an application identifier ("ABCDE12345.com.example.app").
@@ -60,11 +58,6 @@ def hex_algorithm(value: str) -> str | None:
 
 def is_android_package(value: str) -> bool:
     """True for a package name Android would accept (loosely: later segments may start with a digit)."""
-    return bool(_ANDROID_PACKAGE_LOOSE.match(value))
-
-
-def is_strict_android_package(value: str) -> bool:
-    """True for a package name following Java identifier rules in every segment."""
     return bool(_ANDROID_PACKAGE.match(value))
 
 
