@@ -1,4 +1,5 @@
-"""The small interface every feed importer implements."""
+"""The small interface every feed importer implements, and the shared readers of the
+three kinds of file feeds come in (one YAML document, CSV with a header, JSON)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from stalkerscan.errors import SignatureError
 from stalkerscan.model.findings import Provenance
 from stalkerscan.signatures import model as m
-from stalkerscan.signatures.model import ImportResult, SignatureProblem
+from stalkerscan.signatures.model import Family, ImportResult, SignatureProblem
+from stalkerscan.signatures.yamlsafe import MAX_YAML_BYTES, YamlDocument, load_yaml
 
 MAX_FEED_BYTES = 64 * 1024 * 1024
 """Largest feed file any importer reads (Echap's full STIX bundle is about 5 MB)."""
@@ -73,11 +76,21 @@ class Importer(ABC):
         """The file name used in messages."""
         return (context.display_path if context and context.display_path else None) or str(path)
 
+    def failed(self, display: str, code: str, message: str, location: str) -> ImportResult:
+        """The result for a file that cannot be used at all: no family, one located error."""
+        return ImportResult((), (SignatureProblem(m.SEVERITY_ERROR, code, message, location),),
+                            self.format, display)
+
+    def unreadable(self, display: str, error: SignatureError) -> ImportResult:
+        """:meth:`failed` for a file :func:`read_limited` or the YAML loader refused."""
+        # The error's text starts with its location; the problem carries that separately.
+        message = (error.message.removeprefix(f"{error.location}: ") if error.location
+                   else error.message)
+        return self.failed(display, "unreadable", message, error.location or display)
+
 
 def read_limited(path: Path, limit: int, display: str) -> bytes:
     """Read a whole file, refusing one over ``limit`` bytes. Raises ``SignatureError``."""
-    from stalkerscan.errors import SignatureError
-
     try:
         size = path.stat().st_size
         if size > limit:
@@ -96,8 +109,39 @@ def read_limited(path: Path, limit: int, display: str) -> bytes:
     return data
 
 
+def first_content_line(head: bytes) -> str | None:
+    """The first line of ``head`` that is not blank, a comment or a document start (``---``)."""
+    for raw in head.decode("utf-8", "replace").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#") and line != "---":
+            return line
+    return None
+
+
+class YamlImporter(Importer):
+    """An importer of one YAML document, read with the safe loader (:mod:`..yamlsafe`)."""
+
+    def load(self, path: Path, context: ImportContext | None = None) -> ImportResult:
+        display = self.display(path, context)
+        try:
+            doc = load_yaml(read_limited(path, MAX_YAML_BYTES, display), display)
+        except SignatureError as exc:
+            return self.unreadable(display, exc)
+        return self.load_document(doc, path, context)
+
+    @abstractmethod
+    def load_document(self, doc: YamlDocument, path: Path,
+                      context: ImportContext | None = None) -> ImportResult:
+        """Read an already parsed document (``doc.source`` names the file)."""
+
+
 class CsvImporter(Importer):
-    """An importer for a CSV feed recognised by the names of its first columns."""
+    """An importer for a CSV feed recognised by the names of its first columns.
+
+    :meth:`load` reads the file, checks the header and hands the data rows, trimmed to the
+    header's columns, to :meth:`read_rows`; blank rows are skipped and short rows skipped with
+    a located warning.
+    """
 
     header: tuple[str, ...] = ()
     """The column names the first line must start with."""
@@ -106,29 +150,39 @@ class CsvImporter(Importer):
         first = head.decode("utf-8-sig", "replace").splitlines()[:1]
         return bool(first) and [c.strip() for c in first[0].split(",")][:3] == list(self.header[:3])
 
-    def rows(self, path: Path, display: str) -> tuple[Iterator[tuple[int, list[str]]] | None, ImportResult | None]:
-        """The data rows as ``(line, cells)``, or the failed :class:`ImportResult` to return
-        (unreadable, not UTF-8, wrong header). Blank rows are skipped."""
-        from stalkerscan.errors import SignatureError
-
-        def failed(code: str, message: str, where: str) -> ImportResult:
-            return ImportResult((), (SignatureProblem(m.SEVERITY_ERROR, code, message, where),),
-                                self.format, display)
-
+    def load(self, path: Path, context: ImportContext | None = None) -> ImportResult:
+        display = self.display(path, context)
         try:
             text = read_limited(path, MAX_FEED_BYTES, display).decode("utf-8-sig")
         except SignatureError as exc:
-            return None, failed("unreadable", exc.message, exc.location or display)
+            return self.unreadable(display, exc)
         except UnicodeDecodeError:
-            return None, failed("not-utf8", "file is not UTF-8 text", display)
+            return self.failed(display, "not-utf8", "file is not UTF-8 text", display)
         reader = csv.reader(io.StringIO(text, newline=""))
         first = next(reader, None)
         if first is None or [c.strip() for c in first][: len(self.header)] != list(self.header):
-            return None, failed("bad-header", f"first line must be {','.join(self.header)}", f"{display}:1")
+            return self.failed(display, "bad-header", f"first line must be {','.join(self.header)}",
+                               f"{display}:1")
+        problems: list[SignatureProblem] = []
+        width = len(self.header)
 
         def data_rows() -> Iterator[tuple[int, list[str]]]:
             for row in reader:
-                if row and any(cell.strip() for cell in row):
-                    yield reader.line_num, row
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) < width:
+                    problems.append(SignatureProblem(
+                        m.SEVERITY_WARNING, "short-row",
+                        f"row has {len(row)} columns, expected {width}; skipped",
+                        f"{display}:{reader.line_num}"))
+                    continue
+                yield reader.line_num, [cell.strip() for cell in row[:width]]
 
-        return data_rows(), None
+        families = self.read_rows(data_rows(), path, context, problems)
+        return ImportResult(families, tuple(problems), self.format, display)
+
+    @abstractmethod
+    def read_rows(self, rows: Iterator[tuple[int, list[str]]], path: Path,
+                  context: ImportContext | None,
+                  problems: list[SignatureProblem]) -> tuple[Family, ...]:
+        """Families from the data rows ``(line, cells)``; warnings go to ``problems``."""

@@ -8,16 +8,14 @@ in ``ioc.yaml`` (``Copy9`` is an alias of TheTruthSpy), so families from this fi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from stalkerscan.signatures import model as m
 from stalkerscan.signatures.builder import FamilyBuilder
-from stalkerscan.signatures.importers.base import (
-    CsvImporter,
-    ImportContext,
-)
+from stalkerscan.signatures.importers.base import CsvImporter, ImportContext
 from stalkerscan.signatures.importers.echap_yaml import ECHAP_LICENCE, ECHAP_REFERENCE
-from stalkerscan.signatures.model import ImportResult, SignatureProblem
+from stalkerscan.signatures.model import Family, SignatureProblem
 from stalkerscan.signatures.normalize import slugify
 
 HEADER = ("SHA256", "Package Name", "Certificate", "Version", "App")
@@ -31,22 +29,14 @@ class EchapSamplesImporter(CsvImporter):
 
     header = HEADER
 
-    def load(self, path: Path, context: ImportContext | None = None) -> ImportResult:
+    def read_rows(self, rows: Iterator[tuple[int, list[str]]], path: Path,
+                  context: ImportContext | None,
+                  problems: list[SignatureProblem]) -> tuple[Family, ...]:
         display = self.display(path, context)
-        rows, failure = self.rows(path, display)
-        if failure is not None or rows is None:
-            return failure or ImportResult((), (), self.format, display)
-        problems: list[SignatureProblem] = []
         provenance = self.provenance(path, context, source="echap-samples", licence=ECHAP_LICENCE,
                                      reference=ECHAP_REFERENCE)
         builders: dict[str, FamilyBuilder] = {}
-        for line, row in rows:
-            if len(row) < 5:
-                problems.append(SignatureProblem(m.SEVERITY_WARNING, "short-row",
-                                                 f"row has {len(row)} columns, expected 5; skipped",
-                                                 f"{display}:{line}"))
-                continue
-            sha256, package, certificate, _version, app = (cell.strip() for cell in row[:5])
+        for line, (sha256, package, certificate, _version, app) in rows:
             if not app:
                 problems.append(SignatureProblem(m.SEVERITY_WARNING, "missing-app",
                                                  "row names no App (family); skipped",
@@ -66,5 +56,4 @@ class EchapSamplesImporter(CsvImporter):
                 b.add_package(package, line)
             if certificate:
                 b.add_certificate(certificate, line, "sha1")
-        families = tuple(b.build() for b in builders.values() if not b.is_empty())
-        return ImportResult(families, tuple(problems), self.format, display)
+        return tuple(b.build() for b in builders.values() if not b.is_empty())

@@ -19,13 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stalkerscan.errors import SignatureError
 from stalkerscan.signatures import model as m
 from stalkerscan.signatures.builder import FamilyBuilder
-from stalkerscan.signatures.importers.base import ImportContext, Importer, read_limited
+from stalkerscan.signatures.importers.base import ImportContext, YamlImporter, first_content_line
 from stalkerscan.signatures.model import Family, ImportResult, SignatureProblem
 from stalkerscan.signatures.normalize import slugify
-from stalkerscan.signatures.yamlsafe import MAX_YAML_BYTES, YamlDocument, load_yaml
+from stalkerscan.signatures.yamlsafe import YamlDocument
 
 ECHAP_REFERENCE = "https://github.com/AssoEchap/stalkerware-indicators"
 ECHAP_LICENCE = "CC-BY-4.0"
@@ -39,7 +38,7 @@ _KNOWN_KEYS = {
 _UNUSED_KEYS = {"certificate_organizations", "certificate_cname_re"}
 
 
-class EchapYamlImporter(Importer):
+class EchapYamlImporter(YamlImporter):
     """Echap ``ioc.yaml`` / ``watchware.yaml``."""
 
     format = "echap-yaml"
@@ -48,12 +47,8 @@ class EchapYamlImporter(Importer):
     def sniff(self, path: Path, head: bytes) -> bool:
         if path.suffix.lower() not in (".yaml", ".yml"):
             return False
-        for raw in head.decode("utf-8", "replace").splitlines():
-            line = raw.strip()
-            if not line or line.startswith("#") or line == "---":
-                continue
-            return line.startswith("- name:") or line == "-"
-        return False
+        line = first_content_line(head)
+        return line is not None and (line.startswith("- name:") or line == "-")
 
     def default_source(self, path: Path) -> tuple[str, str]:
         """(source name, default family type) from the file name."""
@@ -61,26 +56,15 @@ class EchapYamlImporter(Importer):
             return "echap-watchware", "watchware"
         return "echap-ioc", "stalkerware"
 
-    def load(self, path: Path, context: ImportContext | None = None) -> ImportResult:
-        display = self.display(path, context)
-        try:
-            doc = load_yaml(read_limited(path, MAX_YAML_BYTES, display), display)
-        except SignatureError as exc:
-            message = exc.message.split(": ", 1)[-1] if exc.location else exc.message
-            problem = SignatureProblem(m.SEVERITY_ERROR, "unreadable", message, exc.location or display)
-            return ImportResult((), (problem,), self.format, display)
-        return self.load_document(doc, path, context)
-
     def load_document(self, doc: YamlDocument, path: Path,
                       context: ImportContext | None = None) -> ImportResult:
         """Read an already parsed Echap document."""
         display = doc.source
-        problems: list[SignatureProblem] = []
         if not isinstance(doc.data, list):
-            problems.append(SignatureProblem(
-                m.SEVERITY_ERROR, "wrong-type",
-                "an Echap indicator file must be a list of families (- name: ...)", doc.where(())))
-            return ImportResult((), tuple(problems), self.format, display)
+            return self.failed(display, "wrong-type",
+                               "an Echap indicator file must be a list of families (- name: ...)",
+                               doc.where(()))
+        problems: list[SignatureProblem] = []
         source, default_type = self.default_source(path)
         provenance = self.provenance(path, context, source=source, licence=ECHAP_LICENCE,
                                      reference=ECHAP_REFERENCE)

@@ -17,12 +17,11 @@ from typing import Any
 
 import jsonschema
 
-from stalkerscan.errors import SignatureError
 from stalkerscan.signatures import model as m
 from stalkerscan.signatures.builder import FamilyBuilder
-from stalkerscan.signatures.importers.base import ImportContext, Importer, read_limited
+from stalkerscan.signatures.importers.base import ImportContext, YamlImporter, first_content_line
 from stalkerscan.signatures.model import FamilyTest, ImportResult, SignatureProblem, TestApp
-from stalkerscan.signatures.yamlsafe import MAX_YAML_BYTES, YamlDocument, load_yaml
+from stalkerscan.signatures.yamlsafe import YamlDocument
 
 SCHEMA_RESOURCE = "family.schema.json"
 
@@ -89,7 +88,7 @@ def _shape_of(value: Any) -> str:
     return f"the text {value!r}" if isinstance(value, str) else repr(value)
 
 
-class FamilyYamlImporter(Importer):
+class FamilyYamlImporter(YamlImporter):
     """``signatures/families/*.yaml``: the stalkerscan family format."""
 
     format = "stalkerscan-family"
@@ -98,35 +97,20 @@ class FamilyYamlImporter(Importer):
     def sniff(self, path: Path, head: bytes) -> bool:
         if path.suffix.lower() not in (".yaml", ".yml"):
             return False
-        for raw in head.decode("utf-8", "replace").splitlines():
-            line = raw.strip()
-            if not line or line.startswith("#") or line == "---":
-                continue
-            return not line.startswith("-")  # a mapping at the top, not Echap's list
-        return True
-
-    def load(self, path: Path, context: ImportContext | None = None) -> ImportResult:
-        display = self.display(path, context)
-        try:
-            doc = load_yaml(read_limited(path, MAX_YAML_BYTES, display), display)
-        except SignatureError as exc:
-            problem = SignatureProblem(m.SEVERITY_ERROR, "unreadable", exc.message.split(": ", 1)[-1]
-                                       if exc.location else exc.message, exc.location or display)
-            return ImportResult((), (problem,), self.format, display)
-        return self.load_document(doc, path, context)
+        line = first_content_line(head)
+        return line is None or not line.startswith("-")  # a mapping at the top, not Echap's list
 
     def load_document(self, doc: YamlDocument, path: Path,
                       context: ImportContext | None = None) -> ImportResult:
         """Validate and read an already parsed family document."""
         display = doc.source
-        problems: list[SignatureProblem] = []
         data = doc.data
         if not isinstance(data, dict):
-            problems.append(SignatureProblem(
-                m.SEVERITY_ERROR, "wrong-type",
-                "a family file must be a mapping (id:, name:, type:, ...) at the top level, "
-                f"not {_shape_of(data) if data is not None else 'empty'}", doc.where(())))
-            return ImportResult((), tuple(problems), self.format, display)
+            return self.failed(display, "wrong-type",
+                               "a family file must be a mapping (id:, name:, type:, ...) at the "
+                               f"top level, not {_shape_of(data) if data is not None else 'empty'}",
+                               doc.where(()))
+        problems: list[SignatureProblem] = []
         for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
             where_path, message = _explain(error)
             problems.append(SignatureProblem(m.SEVERITY_ERROR, f"schema-{error.validator}",

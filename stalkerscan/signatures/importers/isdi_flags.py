@@ -14,15 +14,13 @@ the same name from other feeds; each dual-use app is its own family.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from stalkerscan.signatures import model as m
 from stalkerscan.signatures.builder import FamilyBuilder
-from stalkerscan.signatures.importers.base import (
-    CsvImporter,
-    ImportContext,
-)
-from stalkerscan.signatures.model import ImportResult, SignatureProblem
+from stalkerscan.signatures.importers.base import CsvImporter, ImportContext
+from stalkerscan.signatures.model import Family, SignatureProblem
 from stalkerscan.signatures.normalize import slugify, strip_team_id
 
 ISDI_REFERENCE = "https://github.com/stopipv/isdi"
@@ -39,23 +37,15 @@ class IsdiFlagsImporter(CsvImporter):
 
     header = HEADER
 
-    def load(self, path: Path, context: ImportContext | None = None) -> ImportResult:
+    def read_rows(self, rows: Iterator[tuple[int, list[str]]], path: Path,
+                  context: ImportContext | None,
+                  problems: list[SignatureProblem]) -> tuple[Family, ...]:
         display = self.display(path, context)
-        rows, failure = self.rows(path, display)
-        if failure is not None or rows is None:
-            return failure or ImportResult((), (), self.format, display)
-        problems: list[SignatureProblem] = []
         provenance = self.provenance(path, context, source="isdi-app-flags", licence=ISDI_LICENCE,
                                      reference=ISDI_REFERENCE)
         builders: dict[str, FamilyBuilder] = {}
         skipped_safe = 0
-        for line, row in rows:
-            if len(row) < 4:
-                problems.append(SignatureProblem(m.SEVERITY_WARNING, "short-row",
-                                                 f"row has {len(row)} columns, expected 4; skipped",
-                                                 f"{display}:{line}"))
-                continue
-            app_id, store, flag, title = (cell.strip() for cell in row[:4])
+        for line, (app_id, store, flag, title) in rows:
             flag = flag.lower()
             if flag == "safe":
                 skipped_safe += 1
@@ -93,5 +83,4 @@ class IsdiFlagsImporter(CsvImporter):
             problems.append(SignatureProblem(m.SEVERITY_NOTE, "safe-rows",
                                              f"{skipped_safe} row(s) flagged 'safe' are not indicators; "
                                              f"skipped", display))
-        families = tuple(b.build() for b in builders.values() if not b.is_empty())
-        return ImportResult(families, tuple(problems), self.format, display)
+        return tuple(b.build() for b in builders.values() if not b.is_empty())

@@ -102,18 +102,18 @@ class Stix2Importer(Importer):
         try:
             bundle = json.loads(read_limited(path, MAX_FEED_BYTES, display).decode("utf-8-sig"))
         except SignatureError as exc:
-            return self._fail(display, "unreadable", exc.message, exc.location or display)
+            return self.unreadable(display, exc)
         except UnicodeDecodeError:
-            return self._fail(display, "not-utf8", "file is not UTF-8 text", display)
+            return self.failed(display, "not-utf8", "file is not UTF-8 text", display)
         except json.JSONDecodeError as exc:
-            return self._fail(display, "json-syntax", f"JSON syntax error: {exc.msg}",
-                              f"{display}:{exc.lineno}")
+            return self.failed(display, "json-syntax", f"JSON syntax error: {exc.msg}",
+                               f"{display}:{exc.lineno}")
         except RecursionError:
-            return self._fail(display, "json-syntax", "JSON nesting is too deep", display)
+            return self.failed(display, "json-syntax", "JSON nesting is too deep", display)
         if not isinstance(bundle, dict) or bundle.get("type") != "bundle" \
                 or not isinstance(bundle.get("objects"), list):
-            return self._fail(display, "not-a-bundle",
-                              'not a STIX 2.1 bundle ({"type": "bundle", "objects": [...]})', display)
+            return self.failed(display, "not-a-bundle",
+                               'not a STIX 2.1 bundle ({"type": "bundle", "objects": [...]})', display)
         stem = path.name.split(".")[0]
         provenance = self.provenance(path, context, source=f"stix:{stem}", licence=None)
         problems: list[SignatureProblem] = []
@@ -176,10 +176,6 @@ class Stix2Importer(Importer):
                     self._add(b, target, operator, value, pattern, where, problems)
         families = tuple(b.build() for b in builders.values() if not b.is_empty())
         return ImportResult(families, tuple(problems), self.format, display)
-
-    def _fail(self, display: str, code: str, message: str, location: str) -> ImportResult:
-        return ImportResult((), (SignatureProblem(m.SEVERITY_ERROR, code, message, location),),
-                            self.format, display)
 
     @staticmethod
     def _add(b: FamilyBuilder, target: str, operator: str, value: str, pattern: str, where: str,
