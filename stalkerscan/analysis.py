@@ -8,7 +8,6 @@ signatures).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -23,7 +22,6 @@ from stalkerscan.model.case import (
     ManifestEntry,
     SignatureSetInfo,
 )
-from stalkerscan.model.common import ParseProblem
 from stalkerscan.model.findings import Finding, Provenance, SignatureMatch
 from stalkerscan.model.ios import IosInventory
 from stalkerscan.preserve import manifest as manifest_mod
@@ -238,15 +236,3 @@ def analyse(
         analysed_utc=iso_utc(),
     )
 
-
-def problems_summary(problems: Sequence[ParseProblem]) -> str:
-    """How many parse problems, by source, in one line."""
-    counts: dict[str, int] = defaultdict(int)
-    for problem in problems:
-        counts[problem.source] += 1
-    return ", ".join(f"{source}: {n}" for source, n in sorted(counts.items()))
-
-
-def load_json(path: Path) -> object:
-    """Read a JSON file written by stalkerscan."""
-    return json.loads(path.read_bytes())

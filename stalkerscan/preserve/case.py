@@ -27,7 +27,7 @@ import os
 import re
 import socket
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -497,7 +497,7 @@ class CaseFolder:
         complete = bool(acquisition.get("complete"))
         # Only regular files: a link or FIFO someone added must not be followed (it could
         # point anywhere, or block forever); verify names such files as added.
-        files = [p for p in self._all_files() if not p.startswith(f"{ANALYSES_DIR}/")
+        files = [p for p in self.files() if not p.startswith(f"{ANALYSES_DIR}/")
                  and p not in (manifest_mod.FILE_NAME, "custody.log")
                  and self.evidence_path(p) is not None]
         state = self.custody.state()
@@ -543,7 +543,8 @@ class CaseFolder:
         raise CaseWriteError("Could not create a new analysis folder (name clash).")
 
     # ------------------------------------------------------------------ reading
-    def _all_files(self) -> list[str]:
+    def files(self) -> list[str]:
+        """Every file in the case folder (and link to a folder), relative, sorted."""
         result = []
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames.sort()
@@ -553,10 +554,6 @@ class CaseFolder:
                 full = Path(dirpath) / filename
                 result.append(full.relative_to(self.root).as_posix())
         return result
-
-    def files(self) -> list[str]:
-        """Every file in the case folder, relative, sorted."""
-        return self._all_files()
 
     def _read_records(self) -> list[RawRecord]:
         raw_dir = self.root / "raw"
@@ -593,23 +590,6 @@ class CaseFolder:
             return path.read_bytes()
         except OSError:
             return b""
-
-    def iter_derived(self, name: str) -> Iterator[Path]:
-        """Every copy of a derived file (``inventory.json``...), oldest analysis first."""
-        top = self.evidence_path(name)
-        if top is not None:
-            yield top
-        analyses = self.root / ANALYSES_DIR
-        if analyses.is_dir() and not analyses.is_symlink():
-            for folder in sorted(p for p in analyses.iterdir() if p.is_dir()):
-                found = self.evidence_path(f"{ANALYSES_DIR}/{folder.name}/{name}")
-                if found is not None:
-                    yield found
-
-    def latest_derived(self, name: str) -> Path | None:
-        """The newest copy of a derived file, or None."""
-        found = list(self.iter_derived(name))
-        return found[-1] if found else None
 
 
 class AnalysisFolder:

@@ -16,11 +16,6 @@ def iso_utc(moment: datetime | None = None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def parse_iso_utc(text: str) -> datetime:
-    """Read back a timestamp written by :func:`iso_utc`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-
-
 def stamp_for_path(moment: datetime | None = None) -> str:
     """A timestamp usable in a folder name on every OS: ``20261123T233500Z``."""
     moment = moment or utc_now()
