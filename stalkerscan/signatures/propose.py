@@ -45,7 +45,7 @@ def propose_family(app: AndroidApp, inventory: AndroidInventory | None = None, *
     draft_id = family_id or slugify(app.label or app.package.rsplit(".", 1)[-1])
     sha1s: list[str] = []
     sha256s: list[str] = []
-    refused: list[str] = []
+    refused: dict[str, str] = {}  # digest -> what the shared certificate is
     apk_hashes: list[str] = []
     for apk in app.apks:
         digest = normalize_hex(apk.sha256, "sha256") if apk.sha256 else None
@@ -58,8 +58,7 @@ def propose_family(app: AndroidApp, inventory: AndroidInventory | None = None, *
                     continue
                 shared = shared_certificate(normal)
                 if shared is not None:
-                    if normal not in refused:
-                        refused.append(f"{normal} ({shared.name}: public key, no evidence)")
+                    refused[normal] = shared.name
                 elif normal not in bucket:
                     bucket.append(normal)
     components = _components(app, inventory)
@@ -86,8 +85,8 @@ def propose_family(app: AndroidApp, inventory: AndroidInventory | None = None, *
         if sha256s:
             lines.append("    sha256:")
             lines.extend(f"      - {_q(v)}" for v in sha256s)
-    for note in refused:
-        lines.append(f"  # not listed: certificate {note}")
+    for digest, name in refused.items():
+        lines.append(f"  # not listed: certificate {digest} ({name}: public key, no evidence)")
     if apk_hashes:
         lines.append("  apk_sha256:")
         lines.extend(f"    - {_q(v)}" for v in apk_hashes)
