@@ -41,9 +41,9 @@ def detect_importer(path: Path) -> Importer | None:
 
 def load_file(path: Path, context: ImportContext | None = None) -> ImportResult:
     """Import one file, detecting its format. Unknown formats give an ``error`` result."""
-    display = (context.display_path if context and context.display_path else None) or str(path)
     importer = detect_importer(path)
     if importer is None:
+        display = Importer.display(path, context)
         known = ", ".join(i.description for i in IMPORTERS)
         return ImportResult((), (SignatureProblem(
             m.SEVERITY_ERROR, "unknown-format",
