@@ -238,15 +238,16 @@ def update_command(location: str | None, timeout: float) -> None:
 @handle_errors
 def propose_command(case_dir: Path, package: str, family_id: str | None, output: Path | None) -> None:
     """Draft a family file from a case's evidence about one app, for a researcher to finish."""
+    from stalkerscan import stored
+    from stalkerscan.model.android import AndroidInventory
     from stalkerscan.signatures import propose_family
 
-    try:
-        from stalkerscan.preserve.case import load_inventory  # type: ignore[attr-defined]
-    except ImportError:
-        from stalkerscan.stored import load_inventory  # the case's latest analysis
-    inventory = load_inventory(case_dir)
-    app = inventory.app(package) if hasattr(inventory, "app") else None
-    if app is None or not hasattr(app, "apks"):
+    inventory = stored.load_inventory(case_dir)  # the case's latest analysis
+    if not isinstance(inventory, AndroidInventory):
+        raise UsageError("this case is of an iPhone; a draft family is made from an Android app",
+                         advice="Run it on the case folder of an Android phone.")
+    app = inventory.app(package)
+    if app is None:
         raise UsageError(f"the case has no Android app named {package!r}",
                          advice="Check the package name (it is case-sensitive) in the case report.")
     text = propose_family(app, inventory, family_id=family_id, case_name=case_dir.name)
@@ -258,5 +259,6 @@ def propose_command(case_dir: Path, package: str, family_id: str | None, output:
             handle.write(text)
     except FileExistsError as exc:
         raise UsageError(f"{output} already exists; it is not overwritten") from exc
+    # soft_wrap: the path and the command are meant to be copied whole.
     err.print(f"Draft written to {safe(output)}. Complete the TODOs, then run "
-              f"'stalkerscan signatures lint {safe(output)}'.")
+              f"'stalkerscan signatures lint {safe(output)}'.", soft_wrap=True)

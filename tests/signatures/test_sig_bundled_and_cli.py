@@ -150,3 +150,36 @@ def test_propose_cli_on_a_folder_that_is_not_a_case(tmp_path):
     result = CliRunner().invoke(signatures_group, ["propose", str(tmp_path), "--app", "org.example.spy"])
     assert result.exit_code == 2
     assert "Error:" in result.output
+
+
+def test_propose_cli_drafts_from_a_case_and_never_overwrites(tmp_path, monkeypatch):
+    from stalkerscan import stored
+    from stalkerscan.model.ios import IosDeviceInfo, IosInventory
+
+    app = AndroidApp(package="org.example.spy", label="Example Spy",
+                     apks=(apk("ef" * 32, "ab" * 20),))
+    inventories = {"android-case": android(app),
+                   "iphone-case": IosInventory(device=IosDeviceInfo())}
+    monkeypatch.setattr(stored, "load_inventory", lambda case_dir: inventories[Path(case_dir).name])
+    for name in inventories:
+        (tmp_path / name).mkdir()
+    case = str(tmp_path / "android-case")
+    runner = CliRunner()
+    printed = runner.invoke(signatures_group, ["propose", case, "--app", "org.example.spy"])
+    assert printed.exit_code == 0, printed.output
+    assert pyyaml.safe_load(printed.output)["android"]["apk_sha256"] == ["ef" * 32]
+    assert "from case android-case." in printed.output
+    draft = tmp_path / "draft.yaml"
+    written = runner.invoke(signatures_group, ["propose", case, "--app", "org.example.spy",
+                                               "--id", "example-spy", "--out", str(draft)])
+    assert written.exit_code == 0 and f"Draft written to {draft}" in written.output
+    assert pyyaml.safe_load(draft.read_text())["id"] == "example-spy"
+    again = runner.invoke(signatures_group, ["propose", case, "--app", "org.example.spy",
+                                             "--out", str(draft)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert pyyaml.safe_load(draft.read_text())["id"] == "example-spy"
+    other = runner.invoke(signatures_group, ["propose", case, "--app", "org.example.other"])
+    assert other.exit_code == 2 and "no Android app named 'org.example.other'" in other.output
+    iphone = runner.invoke(signatures_group, ["propose", str(tmp_path / "iphone-case"),
+                                              "--app", "org.example.spy"])
+    assert iphone.exit_code == 2 and "iPhone" in iphone.output
