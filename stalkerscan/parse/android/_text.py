@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from stalkerscan.model.common import ParseProblem, clean_excerpt
+# Shared with the iPhone parsers; the Android parsers import them from here.
+from stalkerscan.parse._problems import MAX_TEXT as MAX_TEXT
+from stalkerscan.parse._problems import ProblemLog as ProblemLog
+from stalkerscan.parse._problems import problem as problem
 
 # Android package names (PackageParser.validateName): dot-separated segments of letters,
 # digits and underscores. Tolerant on purpose: the platform's own ``android`` package has no
 # dot, and a parser should rather keep an odd name than drop an app.
 PACKAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
-
-MAX_TEXT = 4096
-"""Free text from the phone (labels, version names) is shortened to this many characters in
-parsed results; the raw output keeps it whole."""
 
 NULL_WORDS = frozenset({"null", ""})
 """How the phone prints a missing value."""
@@ -83,11 +82,6 @@ def complete_lines(text: str, log: ProblemLog, first_line: int = 1) -> list[tupl
     return pairs
 
 
-def problem(source: str, message: str, line: int | None = None, excerpt: str = "") -> ParseProblem:
-    """A parse problem with a bounded, printable excerpt."""
-    return ParseProblem(source=source, message=message, line=line, excerpt=clean_excerpt(excerpt))
-
-
 def is_package_name(word: str) -> bool:
     """True when ``word`` is a syntactically valid Android package name."""
     return len(word) <= 255 and PACKAGE_NAME.fullmatch(word) is not None
@@ -131,30 +125,3 @@ def full_component(component: str) -> str:
     if cls.startswith("."):
         cls = package + cls
     return f"{package}/{cls}"
-
-
-class ProblemLog:
-    """Collects a parser's problems, capped so hostile output cannot flood a report."""
-
-    def __init__(self, source: str, limit: int = 100) -> None:
-        self.source = source
-        self.limit = limit
-        self._problems: list[ParseProblem] = []
-        self._dropped = 0
-
-    def add(self, message: str, line: int | None = None, excerpt: str = "") -> None:
-        """Record one problem (silently counted once the cap is reached)."""
-        if len(self._problems) < self.limit:
-            self._problems.append(problem(self.source, message, line, excerpt))
-        else:
-            self._dropped += 1
-
-    def __len__(self) -> int:
-        return len(self._problems) + self._dropped
-
-    def freeze(self) -> tuple[ParseProblem, ...]:
-        """The problems, with one closing line saying how many more were not listed."""
-        if not self._dropped:
-            return tuple(self._problems)
-        more = problem(self.source, f"{self._dropped} more unreadable lines were not listed one by one")
-        return (*self._problems, more)

@@ -17,45 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stalkerscan.model.common import ParseProblem, clean_excerpt
+from stalkerscan.parse._problems import MAX_TEXT
+from stalkerscan.parse._problems import ProblemLog as ProblemLog
 
 FRAME_HEADER = 4
 """Bytes of the big-endian length before each plist in a ``response`` stream."""
-
-MAX_TEXT = 4096
-"""Longest device string kept in a parsed result (longer ones are cut)."""
-
-
-class ProblemLog:
-    """Collects a parser's problems, capped so hostile input cannot flood a report."""
-
-    def __init__(self, source: str, limit: int = 100) -> None:
-        self.source = source
-        self.limit = limit
-        self._problems: list[ParseProblem] = []
-        self._dropped = 0
-
-    def add(self, message: str, excerpt: str = "", line: int | None = None) -> None:
-        """Record one problem (counted, not listed, once the cap is reached)."""
-        if len(self._problems) < self.limit:
-            self._problems.append(ParseProblem(self.source, message, line, clean_excerpt(excerpt)))
-        else:
-            self._dropped += 1
-
-    def extend(self, problems: tuple[ParseProblem, ...] | list[ParseProblem]) -> None:
-        """Take over problems found by a helper."""
-        for item in problems:
-            if len(self._problems) < self.limit:
-                self._problems.append(item)
-            else:
-                self._dropped += 1
-
-    def freeze(self) -> tuple[ParseProblem, ...]:
-        """The problems, with one closing line saying how many more were not listed."""
-        if not self._dropped:
-            return tuple(self._problems)
-        more = ParseProblem(self.source, f"{self._dropped} more problems were not listed one by one")
-        return (*self._problems, more)
 
 
 @dataclass(frozen=True)
@@ -80,13 +46,13 @@ def split_frames(data: bytes, log: ProblemLog) -> list[Frame]:
     while offset < len(data):
         if len(data) - offset < FRAME_HEADER:
             log.add(f"The answer ends with {len(data) - offset} stray bytes (it was cut off)",
-                    data[offset:].hex())
+                    excerpt=data[offset:].hex())
             break
         (size,) = struct.unpack(">I", data[offset:offset + FRAME_HEADER])
         start = offset + FRAME_HEADER
         if start + size > len(data):
             log.add(f"The last answer was cut off: {len(data) - start} of {size} bytes arrived; "
-                    "it was not used", data[start:start + 80].decode("utf-8", "replace"))
+                    "it was not used", excerpt=data[start:start + 80].decode("utf-8", "replace"))
             break
         frames.append(Frame(len(frames), offset, data[start:start + size]))
         offset = start + size
@@ -101,7 +67,7 @@ def load_plist(payload: bytes, log: ProblemLog, what: str) -> Any:
         log.add(f"{what} is nested too deeply to read")
     except Exception as exc:  # plistlib raises many types on bad input; none may escape
         log.add(f"{what} is not a readable property list ({type(exc).__name__})",
-                bytes(payload[:120]).decode("utf-8", "replace"))
+                excerpt=bytes(payload[:120]).decode("utf-8", "replace"))
     return None
 
 

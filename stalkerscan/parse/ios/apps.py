@@ -171,10 +171,10 @@ def _add_app(found: dict[str, IosApp], entry: Any, frame: Frame, path: str, log:
     bundle_id = text(entry.get("CFBundleIdentifier"))
     if bundle_id is None:
         log.add(f"Answer {frame.index + 1}: an app has no CFBundleIdentifier",
-                str(entry.get("CFBundleDisplayName", ""))[:80])
+                excerpt=str(entry.get("CFBundleDisplayName", ""))[:80])
         return
     if bundle_id in found:
-        log.add(f"The app {bundle_id} is listed twice; the first entry is kept", bundle_id)
+        log.add(f"The app {bundle_id} is listed twice; the first entry is kept", excerpt=bundle_id)
         return
     ref = SourceRef(path, None, f"answer {frame.index + 1} (byte {frame.offset}): CFBundleIdentifier={bundle_id}")
     app = app_from_attributes(entry, (ref,))

@@ -85,7 +85,7 @@ def parse_service_probe(data: bytes, service: str, *, path: str = "",
     log = ProblemLog(source)
     frames = split_frames(data, log)
     if not frames:
-        if not log.freeze():
+        if not log:
             log.add(f"No answer to the {service} probe")
         return ServiceProbe(service, None, log.freeze(), path)
     answer = load_dict(frames[0].payload, log, f"The {service} probe answer")

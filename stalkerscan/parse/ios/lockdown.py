@@ -59,7 +59,7 @@ def parse_lockdown_values(data: bytes, *, source: str = "lockdown_values") -> Lo
     log = ProblemLog(source)
     frames = split_frames(data, log)
     if not frames:
-        if not log.freeze():
+        if not log:
             log.add("The phone sent no answer")
         return LockdownValues(IosDeviceInfo(), problems=log.freeze())
     if len(frames) > 1:

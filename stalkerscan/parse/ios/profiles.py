@@ -109,7 +109,7 @@ def parse_profile_list(data: bytes, *, path: str = "", source: str = "profile_li
     log = ProblemLog(source)
     frames = split_frames(data, log)
     if not frames:
-        if not log.freeze():
+        if not log:
             log.add("The phone sent no answer")
         return ProfileList(problems=log.freeze())
     answer = load_dict(frames[0].payload, log, "The profile list answer")
@@ -140,7 +140,7 @@ def parse_profile_list(data: bytes, *, path: str = "", source: str = "profile_li
     for identifier in identifiers[:MAX_PROFILES]:
         entry = metadata.get(identifier)
         if not isinstance(entry, Mapping):
-            log.add(f"No readable metadata for the profile {identifier}", identifier)
+            log.add(f"No readable metadata for the profile {identifier}", excerpt=identifier)
             entry = {}
         sources = (SourceRef(path, None, f"ProfileMetadata: {identifier}"),) if path else ()
         profiles.append(profile_from_metadata(identifier, entry, manifest.get(identifier), sources))
@@ -171,7 +171,7 @@ def parse_cloud_configuration(data: bytes, *, path: str = "",
     log = ProblemLog(source)
     frames = split_frames(data, log)
     if not frames:
-        if not log.freeze():
+        if not log:
             log.add("The phone sent no answer")
         return CloudConfigurationAnswer(problems=log.freeze())
     answer = load_dict(frames[0].payload, log, "The cloud configuration answer")
