@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from stalkerscan.acquire.ios.scan import describe_signatures
 from stalkerscan.acquire.progress import NullProgress, Progress
 from stalkerscan.errors import InputFileError, StalkerscanError, UsageError
 from stalkerscan.model.artifacts import IosArtifact, Outcome, RawRecord
@@ -483,7 +482,7 @@ def scan_backup(
     case = CaseFolder.create(out_path, platform="ios", source="ios-backup", case_id=case_id, examiner=examiner)
     acquirer = BackupAcquirer(root, case, progress=progress, password_prompt=password_prompt)
     try:
-        case.custody.append("backup_opened", {"path": str(root), "signatures": describe_signatures(sigs)})
+        case.custody.append("backup_opened", {"path": str(root), "signatures": sigs.summary()})
         complete, reason = acquirer.acquire()
     except BaseException as exc:
         abandon(case, f"The analysis of the backup stopped unexpectedly ({type(exc).__name__}); "
@@ -501,7 +500,7 @@ def scan_backup(
             "backup_decrypted": acquirer.keys is not None,
             "files_read": acquirer.files_read,
             "bytes_read": acquirer.bytes_read,
-            "signatures": describe_signatures(sigs),
+            "signatures": sigs.summary(),
         })
         analysis = first_analysis(case, sigs, locale=locale, formats=formats or FORMATS)
     finally:

@@ -38,11 +38,6 @@ NOT_VISIBLE_OVER_USB = (
 """What an iPhone scan over USB cannot see; written to the custody log and acquisition facts."""
 
 
-def describe_signatures(sigs: SignatureSet) -> str:
-    """One line naming the signature set."""
-    return sigs.summary()
-
-
 def wait_until_readable(session: IphoneSession, *, deadline: float,
                         on_wait: Callable[[str], None] | None, poll_interval: float = 1.0) -> None:
     """Start installation_proxy, waiting (until ``deadline``) while the phone is locked.
@@ -94,7 +89,7 @@ def _facts(session: IphoneSession, result: AcquisitionResult, sigs: SignatureSet
         "clock_drift_start_s": result.clock_drift_start_s,
         "clock_drift_end_s": result.clock_drift_end_s,
         "failed_artifacts": list(result.failed_artifacts),
-        "signatures": describe_signatures(sigs),
+        "signatures": sigs.summary(),
         "not_visible_over_usb": NOT_VISIBLE_OVER_USB,
     }
     if result.clock_drift_start_s is None:
@@ -146,7 +141,7 @@ def scan_iphone(
         case = CaseFolder.create(out_path, platform="ios", source="usb", case_id=case_id, examiner=examiner)
         case.custody.append("device_identified", {
             **_identity(session, usbmux_address, trust_tapped),
-            "signatures": describe_signatures(sigs),
+            "signatures": sigs.summary(),
             "not_visible_over_usb": NOT_VISIBLE_OVER_USB,
         })
         try:
