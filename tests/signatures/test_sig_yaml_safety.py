@@ -82,5 +82,6 @@ def test_non_utf8_is_located():
 
 
 def test_multiple_documents_are_refused():
-    with pytest.raises(SignatureError):
+    with pytest.raises(SignatureError, match="another document") as info:
         load_yaml(b"a: 1\n---\nb: 2\n", "multi.yaml")
+    assert info.value.location == "multi.yaml:2"
