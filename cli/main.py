@@ -14,6 +14,7 @@ import click
 
 from stalkerscan import __version__
 from stalkerscan.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_NOTHING_FOUND
+from stalkerscan.preserve.manifest import case_fingerprint
 
 from .console import RichProgress, err, handle_errors, out, safe
 
@@ -93,7 +94,7 @@ def _print_outcome(case) -> None:
         err.print("Everything read before that is kept, hashed and verifiable.")
     # Paths are printed whole (soft_wrap), so they can be copied.
     out.print(f"Case folder: [bold]{safe(case.path)}[/]", soft_wrap=True)
-    fingerprint = _manifest_fingerprint(case.path)
+    fingerprint = case_fingerprint(case.path)
     if fingerprint:
         out.print(f"Case fingerprint (SHA-256 of manifest.json): [bold]{fingerprint}[/]\n"
                   "  Write it in your case notes: `stalkerscan verify --fingerprint` checks it later.",
@@ -191,14 +192,6 @@ def report(case_dir: Path, formats: tuple[str, ...], locale: str) -> None:
         out.print(f"Written: {safe(path)}", soft_wrap=True)
 
 
-def _manifest_fingerprint(case_dir: Path) -> str | None:
-    """SHA-256 of the case's manifest.json, or None when the case was never sealed."""
-    import hashlib
-
-    manifest = case_dir / "manifest.json"
-    return hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
-
-
 @main.command(context_settings=CONTEXT)
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -216,7 +209,7 @@ def verify(case_dir: Path, as_json: bool, fingerprint: str | None) -> None:
     result = api.verify(case_dir)
     if fingerprint is not None:
         # The one check that also catches a case rewritten consistently from end to end.
-        actual = _manifest_fingerprint(case_dir)
+        actual = case_fingerprint(case_dir)
         if actual != fingerprint.strip().lower():
             result = dataclasses.replace(result, custody_problems=(
                 *result.custody_problems,

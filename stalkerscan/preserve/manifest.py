@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,19 @@ def sha256_file(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def case_fingerprint(case_root: Path) -> str | None:
+    """The case fingerprint: SHA-256 of its ``manifest.json``, the one value a clinic notes down
+    to catch even a case rewritten consistently from end to end. None when the case was never
+    sealed, or when ``manifest.json`` is not a regular file (a link is never followed)."""
+    path = case_root / FILE_NAME
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return None
+    except OSError:
+        return None
+    return sha256_file(path)[0]
 
 
 @dataclass(frozen=True)

@@ -185,3 +185,21 @@ def test_apk_paths_stay_inside(tmp_path):
     assert rel.startswith("apks/package-") and rel.endswith("/base.apk")
     assert case.apk_path("com.example.app", "/data/app/x/split_config.en.apk", 1) == \
         "apks/com.example.app/split_config.en.apk"
+
+
+def test_case_fingerprint_is_the_manifest_hash_and_never_follows_a_link(tmp_path):
+    import hashlib
+
+    from stalkerscan.preserve.manifest import case_fingerprint
+
+    unsealed = make_case(tmp_path / "a", seal=False)
+    assert case_fingerprint(unsealed.root) is None
+    case = make_case(tmp_path / "b")
+    manifest = case.root / "manifest.json"
+    assert case_fingerprint(case.root) == hashlib.sha256(manifest.read_bytes()).hexdigest()
+    # A manifest swapped for a link to another (valid) manifest has no fingerprint.
+    other = make_case(tmp_path / "c")
+    os.chmod(manifest, 0o600)
+    manifest.unlink()
+    manifest.symlink_to(other.root / "manifest.json")
+    assert case_fingerprint(case.root) is None
