@@ -21,7 +21,7 @@ The format is documented in ``docs/simulator-profiles.md``.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -359,17 +359,3 @@ def _resolve(path_or_name: str | Path) -> Path:
     known = ", ".join(builtins) or "none"
     raise ProfileError(f"{name}: no such profile file or built-in profile",
                        f"Give a path to a YAML file, or one of the built-in profiles: {known}.")
-
-
-def iter_located(value: Any) -> Iterator[tuple[str, Any]]:
-    """Walk located data depth-first yielding (key path, value); handy in tests."""
-    stack: list[tuple[str, Any]] = [("", value)]
-    while stack:
-        path, current = stack.pop()
-        yield path, current
-        if isinstance(current, dict):
-            for key, item in current.items():
-                stack.append((f"{path}.{key}" if path else str(key), item))
-        elif isinstance(current, list):
-            for index, item in enumerate(current):
-                stack.append((f"{path}[{index}]", item))

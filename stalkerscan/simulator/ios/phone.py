@@ -204,12 +204,6 @@ class SimulatedIPhone:
                 return IPhoneState.TRUST_PROMPT
             return IPhoneState.NEEDS_TRUST
 
-    @property
-    def request_count(self) -> int:
-        """lockdownd requests and service commands received so far."""
-        with self._lock:
-            return self._requests
-
     # ------------------------------------------------------------------ the person
     def tap_trust(self) -> None:
         """Answer "Trust" (now, or to the next Trust dialog)."""

@@ -216,11 +216,6 @@ class DeviceStream:
         if self._tls is not None:
             self._expect_tls_close = True
 
-    @property
-    def tls_active(self) -> bool:
-        """Whether TLS is on."""
-        return self._tls is not None
-
     # ------------------------------------------------------------------ closing
     def abort(self) -> None:
         """Drop the connection at once (a pulled cable)."""

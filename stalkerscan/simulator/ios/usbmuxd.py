@@ -93,11 +93,6 @@ class UsbmuxdServer:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    @property
-    def pair_records(self) -> dict[str, bytes]:
-        """The pair records usbmuxd holds now, by UDID."""
-        return dict(self._records)
-
     # ------------------------------------------------------------------ plug / unplug
     def _on_attachment(self, phone: SimulatedIPhone) -> None:
         loop = self._loop

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from stalkerscan.simulator.android.base import ShellResult
 from stalkerscan.simulator.android.outputs.common import Context, encode
-from stalkerscan.simulator.android.profile import AccessibilityServiceSpec, Component
+from stalkerscan.simulator.android.profile import AccessibilityServiceSpec
 
 # One UI's own accessibility services, listed under "installed services" when their app exists.
 _SAMSUNG_BUILTIN = (
@@ -201,8 +201,3 @@ def _samsung(ctx: Context) -> str:
 def dumpsys_accessibility(ctx: Context, args: list[str]) -> ShellResult:
     """``dumpsys accessibility [args]`` (arguments are ignored, as the service does)."""
     return ShellResult(render(ctx))
-
-
-def enabled_setting(services: list[Component]) -> str:
-    """``enabled_accessibility_services`` value for these components."""
-    return ":".join(c.flatten() for c in services)

@@ -140,9 +140,3 @@ def ok(stdout: bytes | str = b"", stderr: bytes | str = b"", exit_code: int = 0)
 def fail(stderr: str, exit_code: int = 1, stdout: str = "") -> ShellResult:
     """A failing ShellResult."""
     return ShellResult(encode(stdout), encode(stderr), exit_code)
-
-
-def java_stack(exception: str, message: str, frames: Sequence[str]) -> str:
-    """A Java exception as the shell prints it: ``Exception occurred while executing``..."""
-    body = "".join(f"\tat {frame}\n" for frame in frames)
-    return f"{exception}: {message}\n{body}"
