@@ -35,6 +35,7 @@ from stalkerscan.parse.android._text import (
     decode,
     is_package_name,
     null_to_none,
+    numbered,
     to_int,
 )
 
@@ -622,7 +623,8 @@ def parse_dumpsys_package(data: bytes, *, source: str = "dumpsys_package") -> Du
         first_line = text.count("\n", 0, start) + 1
         body = text[start:end]
         at_end = end >= len(text)
-        lines = complete_lines(body, log, first_line) if at_end else _lines_of(body, first_line)
+        # A section that ends where the next begins has no newline of its own to check.
+        lines = complete_lines(body, log, first_line) if at_end else numbered(body, first_line)
         if at_end and not text.endswith("\n") and body.strip():
             truncated = True
         reader = _SectionReader(name, log)
@@ -648,8 +650,3 @@ def parse_dumpsys_package(data: bytes, *, source: str = "dumpsys_package") -> Du
         packages=packages, hidden_system_packages=hidden, shared_users=shared,
         recognized=recognized, truncated=truncated, problems=log.freeze(),
     )
-
-
-def _lines_of(body: str, first_line: int) -> list[tuple[int, str]]:
-    lines = body.split("\n")
-    return [(first_line + i, line.rstrip("\r")) for i, line in enumerate(lines)]

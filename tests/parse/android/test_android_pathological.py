@@ -68,3 +68,18 @@ def test_millions_of_empty_lines_do_not_explode_memory():
         tracemalloc.stop()
     assert result.problems  # the cap on lines read is reported
     assert peak < 1024 * MB  # was about 2.2 GB before lines were capped and generated lazily
+
+
+@pytest.mark.timeout(120)
+def test_empty_lines_inside_a_middle_dumpsys_section_do_not_explode_memory():
+    # A section followed by another one is read through the same lazy, capped line reader
+    # as the last one (it used to be split into a list: about 560 MB for these 5 MB).
+    data = b"Packages:\n" + b"\n" * (5 * MB) + b"Shared users:\n"
+    tracemalloc.start()
+    try:
+        result = parse_dumpsys_package(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.recognized and result.packages == {}
+    assert peak < 100 * MB
