@@ -191,24 +191,29 @@ def case_info(case: CaseFolder) -> CaseInfo:
     )
 
 
-def evidence_entries(case: CaseFolder) -> tuple[ManifestEntry, ...]:
-    """Every evidence file with its hash: from the manifest when sealed, else the custody log."""
+def evidence_entries(case: CaseFolder, custody: Sequence[CustodyEntry] | None = None) -> tuple[ManifestEntry, ...]:
+    """Every evidence file with its hash, for the report's evidence log: from the manifest when
+    the case is sealed, else (the first analysis runs before sealing) from what the custody log
+    recorded as each file was written. Entries naming a path outside the case or holding no
+    SHA-256 (a tampered case; ``verify`` reports it) are left out. ``custody``: the log's
+    entries when the caller already read them."""
+    from stalkerscan.preserve.verify import custody_records, is_case_path
+
+    def usable(path: str, sha256: str) -> bool:
+        return is_case_path(path) and len(sha256) == 64
+
     manifest_path = case.evidence_path(manifest_mod.FILE_NAME)
     if manifest_path is not None:
         try:
-            return Manifest.from_bytes(manifest_path.read_bytes()).files
+            listed = Manifest.from_bytes(manifest_path.read_bytes()).files
         except (ValueError, KeyError, TypeError):
-            pass
-    entries: dict[str, ManifestEntry] = {}
-    for entry in case.custody.entries():
-        files = entry.details.get("files")
-        if entry.event in ("captured", "case_opened") and isinstance(files, dict):
-            for rel, info in files.items():
-                digest = info.get("sha256") if isinstance(info, dict) else None
-                size = info.get("size", 0) if isinstance(info, dict) else 0
-                if isinstance(digest, str) and len(digest) == 64:
-                    entries[rel] = ManifestEntry(rel, digest, size if isinstance(size, int) else 0)
-    return tuple(entries[k] for k in sorted(entries))
+            listed = ()
+        kept = tuple(e for e in listed if usable(e.path, e.sha256))
+        if kept:
+            return kept
+    recorded = custody_records(case.custody.entries() if custody is None else custody).files
+    return tuple(ManifestEntry(path, sha256, max(size, 0))
+                 for path, (sha256, size) in sorted(recorded.items()) if usable(path, sha256))
 
 
 def analyse(
@@ -231,7 +236,7 @@ def analyse(
         findings=findings,
         verdict=verdict,
         signatures=used,
-        manifest=evidence_entries(case),
+        manifest=evidence_entries(case, custody),
         custody=custody,
         analysed_utc=iso_utc(),
     )

@@ -53,13 +53,14 @@ def load_analysis_result(case: CaseFolder) -> AnalysisResult:
 
     inventory_path, findings_path = latest_analysis_files(case)
     findings = json.loads(findings_path.read_bytes())
+    custody = tuple(case.custody.entries())
     return AnalysisResult(
         info=case_info(case),
         inventory=_inventory(inventory_path),
         findings=from_data(tuple[Finding, ...], findings["findings"]),
         verdict=from_data(Verdict, findings["verdict"]),
         signatures=from_data(SignatureSetInfo, findings["signatures"]),
-        manifest=evidence_entries(case),
-        custody=tuple(case.custody.entries()),
+        manifest=evidence_entries(case, custody),
+        custody=custody,
         analysed_utc=str(findings.get("analysed_utc", "")),
     )

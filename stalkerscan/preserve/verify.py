@@ -13,12 +13,15 @@ is *missing*; a file nobody recorded is *added*.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from stalkerscan.errors import CaseNotFoundError, CaseWriteError
+from stalkerscan.model.case import CustodyEntry
 from stalkerscan.preserve import manifest as manifest_mod
 from stalkerscan.preserve.case import ANALYSES_DIR, CaseFolder, CaseMeta
 from stalkerscan.preserve.custody import GENESIS, line_hash
@@ -69,12 +72,73 @@ def _size(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else -1
 
 
-def _inside(rel: object) -> bool:
+def is_case_path(rel: object) -> bool:
     """True for a plain relative path inside the case (what stalkerscan itself records)."""
     if not isinstance(rel, str) or not rel or "\x00" in rel or "\\" in rel:
         return False
     path = PurePosixPath(rel)
     return not path.is_absolute() and ".." not in path.parts
+
+
+@dataclass(frozen=True)
+class CustodyRecords:
+    """What the custody log says was written, read from its entries."""
+
+    files: dict[str, tuple[str, int]]
+    """Every file recorded as captured or written: path -> (SHA-256, size; -1 when the entry
+    holds no usable size)."""
+
+    manifests: dict[str, str]
+    """Every manifest the log vouches for: path -> its SHA-256."""
+
+    problems: tuple[str, ...]
+    """Entries that are not in the form stalkerscan writes (paths outside the case, no hash)."""
+
+    unhashed: frozenset[str]
+    """Files recorded without a hash: their content cannot be vouched for."""
+
+
+def custody_records(entries: Iterable[CustodyEntry]) -> CustodyRecords:
+    """Read the files and manifests the custody log recorded: ``captured`` and ``case_opened``
+    entries list ``files`` ({path: {"sha256", "size"}}), ``file_written`` and the like name one
+    ``path``, and sealing entries give a ``manifest_sha256``. Never raises on garbage."""
+    problems: list[str] = []
+    unhashed: set[str] = set()
+    files: dict[str, tuple[str, int]] = {}
+    manifests: dict[str, str] = {}
+
+    def expect(rel: object, sha: object, size: object) -> None:
+        if not is_case_path(rel):
+            problems.append(f"custody.log names a path outside the case folder: {str(rel)[:200]!r}")
+            return
+        if not isinstance(sha, str):
+            problems.append(f"custody.log records no hash for {rel}")
+            unhashed.add(str(rel))
+        files[str(rel)] = (str(sha), _size(size))
+
+    for entry in entries:
+        details = entry.details
+        if entry.event in ("captured", "case_opened"):
+            listed = details.get("files")
+            if not isinstance(listed, dict):
+                if listed is not None:
+                    problems.append(f"custody.log {entry.event} entry of {entry.time_utc} lists "
+                                    "no files in the expected form")
+                listed = {}
+            for rel, info in listed.items():
+                if isinstance(info, dict):
+                    expect(rel, info.get("sha256"), info.get("size"))
+                else:
+                    problems.append(f"custody.log records {str(rel)[:200]!r} without hash and size")
+        elif "path" in details and "sha256" in details:
+            expect(details["path"], details.get("sha256"), details.get("size"))
+        if "manifest_sha256" in details:
+            rel = details.get("manifest") or manifest_mod.FILE_NAME
+            if is_case_path(rel):
+                manifests[str(rel)] = str(details["manifest_sha256"])
+            else:
+                problems.append(f"custody.log names a manifest outside the case folder: {str(rel)[:200]!r}")
+    return CustodyRecords(files, manifests, tuple(problems), frozenset(unhashed))
 
 
 def verify_case(path: Path | str) -> VerifyReport:
@@ -102,41 +166,11 @@ def verify_case(path: Path | str) -> VerifyReport:
         chain_problems, hashes, entries = [], [], []
     problems += [f"custody.log line {p.line}: {p.message}" for p in chain_problems]
 
-    # What the custody log says was written, and which manifests it vouches for.
-    expected: dict[str, tuple[str, int]] = {}
-    vouched_manifests: dict[str, str] = {}
-
-    def expect(rel: object, sha: object, size: object, where: str) -> None:
-        if not _inside(rel):
-            problems.append(f"{where} names a path outside the case folder: {str(rel)[:200]!r}")
-            return
-        if not isinstance(sha, str):
-            problems.append(f"{where} records no hash for {rel}")
-            changed.add(str(rel))
-        expected[str(rel)] = (str(sha), _size(size))
-
-    for entry in entries:
-        details = entry.details
-        if entry.event in ("captured", "case_opened"):
-            files = details.get("files")
-            if not isinstance(files, dict):
-                if files is not None:
-                    problems.append(f"custody.log {entry.event} entry of {entry.time_utc} lists "
-                                    "no files in the expected form")
-                files = {}
-            for rel, info in files.items():
-                if isinstance(info, dict):
-                    expect(rel, info.get("sha256"), info.get("size"), "custody.log")
-                else:
-                    problems.append(f"custody.log records {str(rel)[:200]!r} without hash and size")
-        elif "path" in details and "sha256" in details:
-            expect(details["path"], details.get("sha256"), details.get("size"), "custody.log")
-        if "manifest_sha256" in details:
-            rel = details.get("manifest") or manifest_mod.FILE_NAME
-            if _inside(rel):
-                vouched_manifests[str(rel)] = str(details["manifest_sha256"])
-            else:
-                problems.append(f"custody.log names a manifest outside the case folder: {str(rel)[:200]!r}")
+    recorded = custody_records(entries)
+    problems += recorded.problems
+    changed |= recorded.unhashed
+    expected = dict(recorded.files)
+    vouched_manifests = dict(recorded.manifests)
 
     manifest_paths = [manifest_mod.FILE_NAME] if os.path.lexists(root / manifest_mod.FILE_NAME) else []
     analyses = root / ANALYSES_DIR
@@ -155,7 +189,7 @@ def verify_case(path: Path | str) -> VerifyReport:
             changed.add(rel)
             continue
         raw = manifest_file.read_bytes()
-        digest = sha256_file(manifest_file)[0]
+        digest = hashlib.sha256(raw).hexdigest()
         if rel not in vouched_manifests:
             problems.append(f"{rel} is not recorded in the custody log")
         elif vouched_manifests[rel] != digest:
@@ -175,7 +209,7 @@ def verify_case(path: Path | str) -> VerifyReport:
         elif manifest.custody_head not in ("", GENESIS):
             problems.append(f"{rel} records an impossible custody head")
         for entry in manifest.files:
-            if not _inside(entry.path):
+            if not is_case_path(entry.path):
                 problems.append(f"{rel} names a path outside the case folder: {entry.path[:200]!r}")
                 continue
             known = expected.get(entry.path)

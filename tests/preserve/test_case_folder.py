@@ -203,3 +203,21 @@ def test_case_fingerprint_is_the_manifest_hash_and_never_follows_a_link(tmp_path
     manifest.unlink()
     manifest.symlink_to(other.root / "manifest.json")
     assert case_fingerprint(case.root) is None
+
+
+def test_evidence_list_before_sealing_is_what_the_custody_log_recorded(tmp_path):
+    import hashlib
+
+    from stalkerscan.analysis import evidence_entries
+
+    # The first analysis runs before the case is sealed: every file written so far, with
+    # the hash recorded as it was written, acquisition.json included.
+    case = make_case(tmp_path, seal=False)
+    case.close_acquisition(complete=True, reason=None, facts={})
+    before = {e.path: (e.sha256, e.size) for e in evidence_entries(case)}
+    expected = {rel: (hashlib.sha256((case.root / rel).read_bytes()).hexdigest(), (case.root / rel).stat().st_size)
+                for rel in case.files() if rel != "custody.log"}
+    assert before == expected
+    # Once sealed, the manifest gives the same list.
+    case.seal()
+    assert {e.path: (e.sha256, e.size) for e in evidence_entries(case)} == expected

@@ -202,7 +202,13 @@ def test_verify_reports_garbage_manifests_without_crashing(tmp_path, mutate):
     report = verify_case(case.root)
     assert not report.ok
     assert "manifest.json" in report.changed
-    evidence_entries(CaseFolder.open(case.root))  # the report's evidence list copes too
+    # The report's evidence list copes too: it never names a path outside the case, and when
+    # the manifest is unusable it lists what the custody log recorded.
+    entries = evidence_entries(CaseFolder.open(case.root))
+    paths = {entry.path for entry in entries}
+    assert {"case.json", "raw/0001-getprop.stdout"} <= paths
+    assert all(not p.startswith("/") and ".." not in p.split("/") for p in paths)
+    assert all(len(entry.sha256) == 64 for entry in entries)
 
 
 def test_verify_of_an_intact_case_still_passes(tmp_path):
