@@ -259,14 +259,7 @@ class DumpsysPackageInfo:
 
     def granted_permissions(self, user_id: int = 0) -> tuple[str, ...]:
         """Install-time plus runtime permissions granted for one user, in printed order."""
-        names: dict[str, None] = {}
-        for perm in self.install_permissions:
-            if perm.granted and perm.user_id in (None, user_id):
-                names[perm.name] = None
-        for perm in self.runtime_permissions:
-            if perm.granted and perm.user_id == user_id:
-                names[perm.name] = None
-        return tuple(names)
+        return _granted(self.install_permissions, self.runtime_permissions, user_id)
 
     def all_requested_permissions(self) -> tuple[str, ...]:
         """The requested list where printed, else every permission named in the grant lists.
@@ -304,6 +297,25 @@ class SharedUserInfo:
 
     runtime_permissions: tuple[PermissionState, ...] = ()
     """Runtime permissions of every user."""
+
+    def granted_permissions(self, user_id: int = 0) -> tuple[str, ...]:
+        """Install-time plus runtime permissions granted to every app of this uid, for one user."""
+        return _granted(self.install_permissions, self.runtime_permissions, user_id)
+
+
+def _granted(
+    install: Iterable[PermissionState], runtime: Iterable[PermissionState], user_id: int
+) -> tuple[str, ...]:
+    """Names granted for one user: install-time grants (for every user, or printed per user on
+    Android 14+) and that user's runtime grants, in printed order."""
+    names: dict[str, None] = {}
+    for perm in install:
+        if perm.granted and perm.user_id in (None, user_id):
+            names[perm.name] = None
+    for perm in runtime:
+        if perm.granted and perm.user_id == user_id:
+            names[perm.name] = None
+    return tuple(names)
 
 
 @dataclass(frozen=True)

@@ -176,19 +176,10 @@ def _permissions(
     granted = info.granted_permissions(0)
     owner = shared.get(info.shared_user) if info.shared_user else None
     if owner is not None:
-        names = dict.fromkeys(granted)
-        for perm in owner.install_permissions:
-            if perm.granted and perm.user_id in (None, 0):
-                names[perm.name] = None
-        for perm in owner.runtime_permissions:
-            if perm.granted and perm.user_id == 0:
-                names[perm.name] = None
-        granted = tuple(names)
+        granted = tuple(dict.fromkeys((*granted, *owner.granted_permissions(0))))
         if not info.requested_listed:
-            merged = dict.fromkeys(requested)
-            for perm in (*owner.install_permissions, *owner.runtime_permissions):
-                merged[perm.name] = None
-            requested = tuple(merged)
+            listed = (perm.name for perm in (*owner.install_permissions, *owner.runtime_permissions))
+            requested = tuple(dict.fromkeys((*requested, *listed)))
     return requested, granted
 
 

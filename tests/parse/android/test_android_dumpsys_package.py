@@ -186,6 +186,9 @@ def test_shared_users_section():
     assert [p.name for p in user.install_permissions] == ["android.permission.INTERNET"]
     assert [(p.name, p.granted, p.user_id) for p in user.runtime_permissions] == [
         ("android.permission.READ_CONTACTS", True, 0), ("android.permission.CAMERA", False, 0)]
+    assert user.granted_permissions(0) == ("android.permission.INTERNET",
+                                           "android.permission.READ_CONTACTS")
+    assert user.granted_permissions(10) == ("android.permission.INTERNET",)
 
 
 def test_single_package_dump():

@@ -203,3 +203,30 @@ def test_real_captures_through_the_inventory(android_capture):
         "com.malware.accessibility/com.malware.service.malwareservice", "com.malware.accessibility",
         True, True, "Accessibility service"),)
     assert "pm_list_packages" in inventory.missing and "getprop" not in inventory.missing
+
+
+def test_app_with_a_shared_uid_takes_the_shared_grants():
+    from android_parse_samples import dumpsys_package, package_block
+
+    block = package_block("org.example.one", uid=10555, runtime=(), requested=None).replace(
+        "    appId=10555\n", "    appId=10555\n    sharedUser=SharedUserSetting{7a7a org.example.shared/10555}\n")
+    shared = (
+        "Shared users:\n"
+        "  SharedUser [org.example.shared] (7a7a):\n"
+        "    appId=10555\n"
+        "    install permissions:\n"
+        "      android.permission.RECEIVE_BOOT_COMPLETED: granted=true\n"
+        "    User 0: \n"
+        "      runtime permissions:\n"
+        "        android.permission.READ_SMS: granted=true, flags=[ USER_SET ]\n"
+        "        android.permission.CAMERA: granted=false\n"
+    )
+    evidence = MemoryEvidence()
+    evidence.add("dumpsys_package", dumpsys_package([block], shared_users=shared).encode())
+    app = build_android_inventory(evidence).app("org.example.one")
+    assert app.granted_permissions == ("android.permission.INTERNET",
+                                       "android.permission.RECEIVE_BOOT_COMPLETED",
+                                       "android.permission.READ_SMS")
+    assert app.requested_permissions == ("android.permission.INTERNET",
+                                         "android.permission.RECEIVE_BOOT_COMPLETED",
+                                         "android.permission.READ_SMS", "android.permission.CAMERA")
