@@ -273,11 +273,10 @@ def build_android_inventory(
     users = parse_users(users_art.stdout, source=users_art.name)
     problems.extend(users.problems)
     users_ok = note_missing(users_art.name, _usable(users_art, users.recognized))
-    users_path = users_art.record.files.get("stdout") if users_art.record is not None else None
     phone_users = tuple(
         AndroidUser(
             user_id=user.user_id, name=user.name, kind=_user_kind(user), running=user.running,
-            sources=tuple(ref for ref in (_ref(users_path, user.line, f"UserInfo{{{user.user_id}:{user.name}}}"),)
+            sources=tuple(ref for ref in (_ref(users_art.path, user.line, f"UserInfo{{{user.user_id}:{user.name}}}"),)
                           if ref is not None),
         )
         for user in users.users

@@ -230,3 +230,13 @@ def test_app_with_a_shared_uid_takes_the_shared_grants():
     assert app.requested_permissions == ("android.permission.INTERNET",
                                          "android.permission.RECEIVE_BOOT_COMPLETED",
                                          "android.permission.READ_SMS", "android.permission.CAMERA")
+
+
+def test_users_and_work_profile_with_their_evidence_line():
+    users = b"Users:\n\tUserInfo{0:Owner:c13} running\n\tUserInfo{10:Work profile:1030} running\n"
+    inventory = build_android_inventory(phone_evidence(replace={"users": users}))
+    assert [(u.user_id, u.name, u.kind, u.running) for u in inventory.users] == [
+        (0, "Owner", "owner", True), (10, "Work profile", "work_profile", True)]
+    [work_source] = inventory.users[1].sources
+    assert work_source.path.endswith("users.stdout") and work_source.line == 3
+    assert work_source.detail == "UserInfo{10:Work profile}"
