@@ -21,6 +21,8 @@ The format is documented in ``docs/simulator-profiles.md``.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -37,6 +39,9 @@ MAX_NODES = 5_000_000
 """Refuse YAML that expands to more nodes than this (alias bombs)."""
 
 BUILTIN_PACKAGE = "stalkerscan.simulator.profiles"
+
+MAX_LATENCY_MS = 600_000
+"""Longest delay before each answer a profile may ask for (ten minutes)."""
 
 _ADVICE = "Fix the profile (format: docs/simulator-profiles.md) and try again."
 
@@ -153,12 +158,18 @@ class ProfileCursor:
             raise self.error(f"must be at most {maximum}, got {value}")
         return value
 
-    def number(self, value: Any, *, minimum: float | None = None) -> float:
-        """``value`` as a number, or an error."""
+    def number(self, value: Any, *, minimum: float | None = None,
+               maximum: float | None = None) -> float:
+        """``value`` as a finite number within bounds, or an error (YAML's ``.inf`` and
+        ``.nan`` are numbers to PyYAML, and would make a delay endless)."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(f"expected a number, got {_kind(value)}")
+        if not math.isfinite(value):
+            raise self.error(f"expected a finite number, got {value}")
         if minimum is not None and value < minimum:
             raise self.error(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.error(f"must be at most {maximum}, got {value}")
         return float(value)
 
     def boolean(self, value: Any) -> bool:
@@ -184,6 +195,34 @@ class ProfileCursor:
                     "Remove or correct the key; the accepted keys are listed in "
                     "docs/simulator-profiles.md.",
                 )
+
+
+# --------------------------------------------------------------------------- shared parts
+def parse_wire_faults(cursor: ProfileCursor, mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """The faults both kinds of simulated phone put on the wire, from a ``faults:`` mapping:
+    ``latency_ms`` (up to :data:`MAX_LATENCY_MS`), ``disconnect_after`` (a request count, or
+    null for never), ``fragment`` and ``slow_bytes_per_second`` (0 for off). Only the keys
+    present are returned, as changes for :func:`dataclasses.replace`."""
+    changes: dict[str, Any] = {}
+    if "latency_ms" in mapping:
+        changes["latency_ms"] = cursor.key(mapping, "latency_ms").number(
+            mapping["latency_ms"], minimum=0, maximum=MAX_LATENCY_MS)
+    if "disconnect_after" in mapping:
+        value = mapping["disconnect_after"]
+        changes["disconnect_after"] = (None if value is None else cursor.key(
+            mapping, "disconnect_after").integer(value, minimum=0))
+    for key in ("fragment", "slow_bytes_per_second"):
+        if key in mapping:
+            changes[key] = cursor.key(mapping, key).integer(mapping[key], minimum=0)
+    return changes
+
+
+def stable_int(*parts: object) -> int:
+    """A 64-bit number derived from ``parts``, the same on every run and machine (for the
+    defaults a profile leaves out: serials, dates, generated apps)."""
+    text = "\x1f".join(str(p) for p in parts)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def _kind(value: Any) -> str:

@@ -14,7 +14,6 @@ packages``).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stalkerscan.simulator.android import permissions as perms
 from stalkerscan.simulator.android.base import AndroidState, TransportFaults
-from stalkerscan.simulator.profile import ProfileCursor
+from stalkerscan.simulator.profile import ProfileCursor, parse_wire_faults, stable_int
 
 # Android version (as ro.build.version.release prints it) to API level.
 RELEASE_TO_SDK: dict[str, int] = {
@@ -506,6 +505,8 @@ _FAULT_KEYS = frozenset({
     "max_payload", "protocol_version", "shell_v2",
 })
 OLD_PM_OPTIONS = ("-U", "--show-versioncode")
+MAX_HUGE_DUMPSYS_MB = 1024
+"""Largest padded ``dumpsys package`` a profile may ask for (it is built in memory)."""
 
 
 def parse_android_profile(data: Mapping[str, Any], *, source: str) -> AndroidProfile:
@@ -539,7 +540,7 @@ class _Parser:
         data = root.mapping(data)
         root.no_unknown_keys(data, _TOP_KEYS)
         name = root.key(data, "name").text(data.get("name", "android-phone"), allow_empty=False)
-        seed = root.key(data, "seed").integer(data.get("seed", _stable_int(name)))
+        seed = root.key(data, "seed").integer(data.get("seed", stable_int(name)))
         vendor = root.key(data, "vendor").choice(data.get("vendor", "aosp"), VENDORS)
         device_cur = root.key(data, "device")
         device = device_cur.mapping(data.get("device"))
@@ -547,7 +548,7 @@ class _Parser:
         sdk, release = self._sdk(device_cur, device)
         timezone = self._timezone(device_cur, device)
         serial = root.key(data, "serial").text(
-            data.get("serial", f"SIM{_stable_int(name, seed) % 10**8:08d}"), allow_empty=False)
+            data.get("serial", f"SIM{stable_int(name, seed) % 10**8:08d}"), allow_empty=False)
         if any(c.isspace() or not c.isprintable() for c in serial):
             raise root.key(data, "serial").error("an adb serial cannot contain spaces or "
                                                  "control characters")
@@ -710,8 +711,8 @@ class _Parser:
         locked = cur.key(device, "bootloader_locked").boolean(
             device.get("bootloader_locked", locked_default))
         build_id = text("build_id", _default_build_id(sdk, patch, samsung))
-        incremental = text("incremental", str(_stable_int(model, build_id) % 90000000 + 10000000)
-                           if not samsung else f"S911BXXU{_stable_int(model) % 9 + 1}CWK1")
+        incremental = text("incremental", str(stable_int(model, build_id) % 90000000 + 10000000)
+                           if not samsung else f"S911BXXU{stable_int(model) % 9 + 1}CWK1")
         fingerprint = text(
             "fingerprint",
             f"{brand}/{product}/{device_name}:{release}/{build_id}/{incremental}:"
@@ -1210,7 +1211,6 @@ def _parse_faults(cur: ProfileCursor, m: Mapping[str, Any], content: ContentFaul
                   transport: TransportFaults) -> tuple[ContentFaults, TransportFaults]:
     cur.no_unknown_keys(m, _FAULT_KEYS)
     c: dict[str, Any] = {}
-    t: dict[str, Any] = {}
     if "non_utf8" in m:
         c["non_utf8"] = cur.key(m, "non_utf8").boolean(m["non_utf8"])
     if "pm_requires_user" in m:
@@ -1228,16 +1228,12 @@ def _parse_faults(cur: ProfileCursor, m: Mapping[str, Any], content: ContentFaul
                 options.append(option)
     c["pm_unsupported_options"] = tuple(options)
     if "huge_dumpsys_mb" in m:
-        c["huge_dumpsys_mb"] = cur.key(m, "huge_dumpsys_mb").number(m["huge_dumpsys_mb"],
-                                                                     minimum=0)
-    for key in ("disconnect_after", "fragment", "slow_bytes_per_second", "max_payload",
-                "protocol_version"):
+        c["huge_dumpsys_mb"] = cur.key(m, "huge_dumpsys_mb").number(
+            m["huge_dumpsys_mb"], minimum=0, maximum=MAX_HUGE_DUMPSYS_MB)
+    t: dict[str, Any] = parse_wire_faults(cur, m)
+    for key in ("max_payload", "protocol_version"):
         if key in m:
-            value = m[key]
-            t[key] = None if value is None and key == "disconnect_after" else \
-                cur.key(m, key).integer(value, minimum=0)
-    if "latency_ms" in m:
-        t["latency_ms"] = cur.key(m, "latency_ms").number(m["latency_ms"], minimum=0)
+            t[key] = cur.key(m, key).integer(m[key], minimum=0)
     for key in ("crlf", "shell_v2"):
         if key in m:
             t[key] = cur.key(m, key).boolean(m[key])
@@ -1247,12 +1243,6 @@ def _parse_faults(cur: ProfileCursor, m: Mapping[str, Any], content: ContentFaul
 
 
 # =========================================================================== helpers
-def _stable_int(*parts: Any) -> int:
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8",
-                                                                       "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
 def _default_label(pkg: str) -> str:
     last = pkg.rsplit(".", 1)[-1]
     return last[:1].upper() + last[1:]
@@ -1269,7 +1259,7 @@ def _default_install_ms(system: bool, pkg: str, seed: int) -> int:
     if system:
         return 1230768000000  # 2009-01-01 00:00:00 UTC: what factory images record
     base = 1672531200  # 2023-01-01
-    return (base + _stable_int(pkg, seed) % (400 * 86400)) * 1000
+    return (base + stable_int(pkg, seed) % (400 * 86400)) * 1000
 
 
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")

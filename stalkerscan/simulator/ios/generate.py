@@ -20,12 +20,8 @@ from stalkerscan.simulator.ios.catalog import (
     CatalogApp,
     system_apps_for,
 )
-from stalkerscan.simulator.ios.profile import (
-    APP_STORE_SIGNER,
-    IosAppSpec,
-    stable_int,
-    stable_uuid,
-)
+from stalkerscan.simulator.ios.profile import APP_STORE_SIGNER, IosAppSpec, stable_uuid
+from stalkerscan.simulator.profile import stable_int
 
 _TEAM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pymobiledevice3.irecv_devices import IRECV_DEVICES
 
-from stalkerscan.simulator.profile import ProfileCursor
+from stalkerscan.simulator.profile import ProfileCursor, parse_wire_faults, stable_int
 
 
 # =========================================================================== states and faults
@@ -484,12 +484,6 @@ def parse_ios_faults(mapping: Mapping[str, Any], *, source: str = "faults",
     return _parse_faults(cursor, cursor.mapping(mapping), base or IosFaults())
 
 
-def stable_int(*parts: object) -> int:
-    """A stable 64-bit number from ``parts`` (the same on every run and machine)."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
 def stable_uuid(*parts: object) -> str:
     """A stable upper-case UUID from ``parts``."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
@@ -918,22 +912,7 @@ class _Parser:
 
 def _parse_faults(cur: ProfileCursor, mapping: Mapping[str, Any], base: IosFaults) -> IosFaults:
     cur.no_unknown_keys(mapping, _FAULT_KEYS)
-    changes: dict[str, Any] = {}
-    if "latency_ms" in mapping:
-        changes["latency_ms"] = cur.key(mapping, "latency_ms").number(mapping["latency_ms"],
-                                                                       minimum=0)
-        if not math.isfinite(changes["latency_ms"]) or changes["latency_ms"] > 600_000:
-            raise cur.key(mapping, "latency_ms").error("must be at most 600000 (ten minutes)")
-    if "disconnect_after" in mapping:
-        value = mapping["disconnect_after"]
-        changes["disconnect_after"] = (None if value is None else cur.key(
-            mapping, "disconnect_after").integer(value, minimum=0))
-    if "fragment" in mapping:
-        changes["fragment"] = cur.key(mapping, "fragment").integer(mapping["fragment"],
-                                                                   minimum=0)
-    if "slow_bytes_per_second" in mapping:
-        changes["slow_bytes_per_second"] = cur.key(mapping, "slow_bytes_per_second").integer(
-            mapping["slow_bytes_per_second"], minimum=0)
+    changes = parse_wire_faults(cur, mapping)
     if "service_ssl" in mapping:
         changes["service_ssl"] = cur.key(mapping, "service_ssl").boolean(mapping["service_ssl"])
     if "browse_page_size" in mapping:
