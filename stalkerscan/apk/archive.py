@@ -520,8 +520,3 @@ class SafeArchive:
             io.BytesIO(read.data), source=f"{self.source}!{clean_excerpt(name)}",
             limits=self.limits, depth=self.depth + 1, budget=self._budget, owns_stream=True,
         )
-
-
-def looks_like_zip(data: bytes) -> bool:
-    """True when ``data`` starts like a zip archive (local header or empty-archive EOCD)."""
-    return data[:4] in (b"PK\x03\x04", _EOCD_SIGNATURE)

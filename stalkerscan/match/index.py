@@ -156,14 +156,6 @@ class IndicatorIndex(Matcher):
         """Families listing exactly ``value`` as ``kind`` (see :data:`INDEX_KINDS`)."""
         return self._maps.get(kind, {}).get(value, ())
 
-    def lookup_certificate(self, digest: str) -> tuple[IndexEntry, ...]:
-        """Families listing a certificate, given its SHA-1 or SHA-256 in any hex spelling."""
-        for algo, kind in (("sha1", sm.KIND_CERT_SHA1), ("sha256", sm.KIND_CERT_SHA256)):
-            normal = normalize_hex(digest, algo)
-            if normal:
-                return self.lookup(kind, normal)
-        return ()
-
     def sizes(self) -> dict[str, int]:
         """Number of distinct values per kind."""
         return {kind: len(values) for kind, values in self._maps.items()}
