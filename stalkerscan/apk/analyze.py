@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -197,9 +197,7 @@ def _inspect(
     if details.signers_differ:
         notice = ParseProblem(source, "Signature schemes name different signers: the APK may "
                               "have been tampered with.")
-        details = ApkDetails(**{**details.__dict__,
-                                "apk": ApkFile(**{**details.apk.__dict__,
-                                                  "problems": (*details.apk.problems, notice)})})
+        details = replace(details, apk=replace(details.apk, problems=(*details.apk.problems, notice)))
     return details
 
 
