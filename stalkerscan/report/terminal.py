@@ -63,7 +63,7 @@ def render_terminal(
                 about.append(visible(item.subject, LABEL_LIMIT), style="dim")
             table.add_row(str(fv.number), _text(fv.severity, style=SEVERITY_STYLE[item.severity.value]),
                           _text(item.title), about,
-                          _text(pack.t(f"confidence_{item.confidence.value}").split(":")[0]))
+                          _text(fv.confidence.split(":")[0]))
         console.print(table)
     if level is not VerdictLevel.NOTHING_FOUND:
         console.print(Panel(_text(pack.items("safety_guidance")[0], 1000),

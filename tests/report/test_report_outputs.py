@@ -85,6 +85,8 @@ def test_terminal_summary_starts_with_the_verdict_without_colour_off_a_tty() -> 
     assert "Known stalkerware found: Example" in text and "Play Protect" in text
     assert "org.example.systemservice" in text.replace("│", "").replace("\n", "").replace(" ", "")
     assert "Removing stalkerware can alert" in text
+    # The confidence column holds the short word before the locale sentence's colon.
+    assert "Fairly sure" in text and "A hint" in text and "innocent explanation" not in text
 
 
 def test_terminal_uses_colour_on_a_tty() -> None:
