@@ -262,7 +262,7 @@ def developer_options_on(context: RuleContext) -> Iterator[Finding]:
             "If they were already on before today, write that down: someone may have used "
             "them to install an app from a computer. Talk to the advocate about it.",
         ),
-        facts={name: s for name, s in shown.items()},
+        facts=shown,
         severity=Severity.LOW if wireless else Severity.INFO,
     )
 

@@ -102,7 +102,7 @@ def _subject_context(inventory: Inventory, subject: str) -> tuple[str | None, tu
         for profile in inventory.profiles:
             if subject in (profile.identifier, profile.uuid):
                 label = label or profile.display_name
-                refs.extend(getattr(profile, "sources", ()) or ())
+                refs.extend(profile.sources)
     return label, tuple(dict.fromkeys(refs))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rulekit import SPY_PERMISSIONS, a11y, android, app, everything, ios, ios_app, match, profile
 
 from stalkerscan.model import (
@@ -11,6 +13,7 @@ from stalkerscan.model import (
     InstallSource,
     IosSigning,
     Severity,
+    SourceRef,
 )
 from stalkerscan.rules import findings_from_matches
 from stalkerscan.rules.base import sort_key
@@ -85,14 +88,17 @@ def test_two_apps_of_one_family_are_two_findings() -> None:
 
 
 def test_ios_matches_on_apps_and_profiles() -> None:
-    inventory = ios([ios_app("org.example.tracker", IosSigning.ENTERPRISE, "Clock")],
-                    [profile("org.example.profile", "com.apple.mdm", name="Settings")])
+    cited = SourceRef("raw/0004-profile_list.response", None, "ProfileMetadata: org.example.profile")
+    stored = replace(profile("org.example.profile", "com.apple.mdm", name="Settings"), sources=(cited,))
+    inventory = ios([ios_app("org.example.tracker", IosSigning.ENTERPRISE, "Clock")], [stored])
     found = findings_from_matches([
         match("t", "org.example.tracker", kind="bundle_id"),
         match("t", "org.example.profile", kind="profile_id"),
     ], inventory)
     labels = {f.subject: f.subject_label for f in found}
     assert labels == {"org.example.tracker": "Clock", "org.example.profile": "Settings"}
+    [by_profile] = [f for f in found if f.subject == "org.example.profile"]
+    assert by_profile.evidence == (cited,)
 
 
 def test_evaluate_combines_rules_and_matches_most_severe_first() -> None:
