@@ -10,19 +10,14 @@ from __future__ import annotations
 import shlex
 from datetime import date
 
-import pytest
-
-pytest.importorskip("stalkerscan.parse.android.inventory", reason="Android parsers not present")
-pytest.importorskip("stalkerscan.simulator.android.phone", reason="Android simulator not present")
-
-from stalkerscan.acquire.android.acquirer import PLAN  # noqa: E402
-from stalkerscan.acquire.android.channel import shell_variants  # noqa: E402
-from stalkerscan.model import Severity  # noqa: E402
-from stalkerscan.model.artifacts import MemoryEvidence  # noqa: E402
-from stalkerscan.parse.android.inventory import build_android_inventory  # noqa: E402
-from stalkerscan.rules import evaluate  # noqa: E402
-from stalkerscan.simulator.android.phone import SimulatedAndroidPhone  # noqa: E402
-from stalkerscan.simulator.profile import load_profile  # noqa: E402
+from stalkerscan.acquire.android.acquirer import PLAN
+from stalkerscan.acquire.android.channel import shell_variants
+from stalkerscan.model import Severity
+from stalkerscan.model.artifacts import MemoryEvidence
+from stalkerscan.parse.android.inventory import build_android_inventory
+from stalkerscan.rules import evaluate
+from stalkerscan.simulator.android.phone import SimulatedAndroidPhone
+from stalkerscan.simulator.profile import load_profile
 
 
 def findings_for(profile: str):
