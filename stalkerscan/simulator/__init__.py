@@ -5,5 +5,6 @@
 real ``adb`` server connects to). ``stalkerscan.simulator.ios``: an iPhone behind usbmuxd,
 lockdownd, installation_proxy and MCInstall. Phones are described by YAML profiles
 (``stalkerscan.simulator.profile``); built-in ones live in ``profiles/``. Every request is
-logged and judged by ``stalkerscan.simulator.requestlog``.
+logged and judged by ``stalkerscan.simulator.requestlog``; both kinds of server run through
+``stalkerscan.simulator.serving`` (loopback only, never 5555-5585, an event loop on a thread).
 """

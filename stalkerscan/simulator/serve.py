@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-
 from rich.console import Console
 from rich.markup import escape
 
 from stalkerscan.errors import UsageError
+from stalkerscan.simulator.serving import EMULATOR_PORTS, serve_until_stopped
 
 
 def serve_forever(profile: str, *, mode: str | None, port: int, console: Console) -> None:
@@ -17,7 +14,6 @@ def serve_forever(profile: str, *, mode: str | None, port: int, console: Console
     stalkerscan at it. ``mode``: ``android-host`` (default for Android), ``android-transport``
     or ``ios`` (default for iPhone profiles)."""
     from stalkerscan.demo import simulated_phone
-    from stalkerscan.simulator.android.run import EMULATOR_PORTS
 
     if port in EMULATOR_PORTS or not 0 <= port < 65536:
         raise UsageError(f"Port {port} cannot be used for a simulated phone.",
@@ -29,11 +25,11 @@ def serve_forever(profile: str, *, mode: str | None, port: int, console: Console
         raise UsageError(f"The profile {profile!r} is an {kind} phone; it cannot be served with --{mode}.")
     if mode == "ios":
         _serve_ios(phone, port, console)
-        return
-    from stalkerscan.simulator.android.run import serve_android_in_foreground
+    else:
+        from stalkerscan.simulator.android.run import serve_android_in_foreground
 
-    serve_android_in_foreground([phone], transport=mode == "android-transport", port=port,
-                                out=lambda text: _say(console, text))
+        serve_android_in_foreground([phone], transport=mode == "android-transport", port=port,
+                                    out=lambda text: _say(console, text))
     console.print(f"Stopped. The phone received {phone.log.count()} requests; "
                   f"{len(phone.log.write_attempts())} were refused as not read-only.")
 
@@ -46,19 +42,11 @@ def _say(console: Console, text: str) -> None:
 def _serve_ios(phone: object, port: int, console: Console) -> None:
     from stalkerscan.simulator.ios.run import client_instructions, running_usbmuxd
 
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        with running_usbmuxd([phone], tcp_port=port if port else None) as address:
-            _say(console, f"Simulated iPhone behind usbmuxd at {address}")
-            for line in client_instructions(address):
-                _say(console, "  " + line)
-            _say(console, "  Stop with Ctrl-C.")
-            with contextlib.suppress(KeyboardInterrupt):
-                while not stop.wait(0.5):
-                    pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    log = phone.log  # type: ignore[attr-defined]
-    console.print(f"Stopped. The phone received {log.count()} requests; "
-                  f"{len(log.write_attempts())} were refused as not read-only.")
+    def say_how_to_connect(address: str) -> None:
+        _say(console, f"Simulated iPhone behind usbmuxd at {address}")
+        for line in client_instructions(address):
+            _say(console, "  " + line)
+        _say(console, "  Stop with Ctrl-C.")
+
+    serve_until_stopped(running_usbmuxd([phone], tcp_port=port if port else None),  # type: ignore[list-item]
+                        say_how_to_connect)

@@ -59,6 +59,7 @@ from stalkerscan.simulator.android.services import (
     open_service,
 )
 from stalkerscan.simulator.requestlog import LoggedRequest, RequestLog, Verdict
+from stalkerscan.simulator.serving import check_listen_address
 
 logger = logging.getLogger(__name__)
 
@@ -576,9 +577,12 @@ async def _serve_until_signalled(server: AdbdServer, host: str, port: int) -> No
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     bound_host, bound_port = await server.start(host, port)
-    # The line the parent process waits for (AdbdProcess in run.py).
-    print(f"adbd listening on {bound_host}:{bound_port} serial={server.phone.serial}", flush=True)
     try:
+        # Port 0 lets the system choose, and it could choose one of the emulator ports.
+        check_listen_address(bound_host, bound_port)
+        # The line the parent process waits for (AdbdProcess in run.py).
+        print(f"adbd listening on {bound_host}:{bound_port} serial={server.phone.serial}",
+              flush=True)
         await stop.wait()
     finally:
         await server.close()
@@ -589,8 +593,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = build_argument_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if options.trace else logging.WARNING,
                         stream=sys.stderr, format="%(name)s: %(message)s")
-    from stalkerscan.simulator.android.run import check_listen_address
-
     check_listen_address(options.host, options.port)
     phone = phone_from_arguments(options)
     server = AdbdServer(phone, prompt_delay=options.prompt_delay,

@@ -15,19 +15,16 @@ there as an emulator), and stops with the ``with`` block that started it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import ipaddress
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,11 +34,20 @@ from stalkerscan.simulator.android.adbd import AdbdServer, read_request_log
 from stalkerscan.simulator.android.base import AndroidPhoneModel
 from stalkerscan.simulator.android.host_server import AdbHostServer
 from stalkerscan.simulator.requestlog import LoggedRequest
+from stalkerscan.simulator.serving import (
+    EMULATOR_PORTS,
+    STOP_TIMEOUT,
+    LoopThread,
+    check_listen_address,
+    free_port,
+    serve_until_stopped,
+)
 
-EMULATOR_PORTS = range(5555, 5586)
-"""Ports the adb server scans for emulators: a simulated phone there would be adopted."""
-
-_STOP_TIMEOUT = 10.0
+__all__ = [
+    "EMULATOR_PORTS", "AdbServerProcess", "AdbdProcess", "ServerAddress", "check_listen_address",
+    "describe_adbd", "describe_host_server", "find_adb", "free_port", "running_adbd",
+    "running_host_server", "serve_android_in_foreground",
+]
 
 
 @dataclass(frozen=True)
@@ -63,77 +69,17 @@ class ServerAddress:
         return self.serial
 
 
-def check_listen_address(host: str, port: int) -> None:
-    """Refuse anything but a literal loopback address, and the emulator ports 5555-5585.
-
-    A name (even ``localhost``) is refused: what it resolves to is up to the computer's
-    configuration, and a simulated phone must never be reachable from the network."""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(f"simulated phones listen on loopback only (127.0.0.1), not on {host!r}")
-    if port in EMULATOR_PORTS:
-        raise ValueError(f"port {port} is in 5555-5585, where the adb server looks for "
-                         "emulators; pick another port or 0 for a free one")
-    if not 0 <= port < 65536:
-        raise ValueError(f"port {port} is not a TCP port")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A currently free loopback port outside 5555-5585."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((host, 0))
-            port = int(probe.getsockname()[1])
-        if port not in EMULATOR_PORTS:
-            return port
-
-
-# --------------------------------------------------------------------------- event loop thread
+# --------------------------------------------------------------------------- servers on a thread
 class _Server(Protocol):
     async def start(self, host: str, port: int) -> tuple[str, int]: ...
 
     async def close(self) -> None: ...
 
 
-class _LoopThread:
-    """An asyncio event loop in a daemon thread, stopped and closed cleanly."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_forever()
-            pending = asyncio.all_tasks(self.loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-        finally:
-            self.loop.close()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def call(self, coroutine: Coroutine[Any, Any, Any], timeout: float = _STOP_TIMEOUT) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(_STOP_TIMEOUT)
-
-
 @contextlib.contextmanager
 def _serving(server: _Server, host: str, port: int, name: str) -> Iterator[ServerAddress]:
     check_listen_address(host, port)
-    runner = _LoopThread(name)
+    runner = LoopThread(name)
     runner.start()
     try:
         bound_host, bound_port = runner.call(server.start(host, port))
@@ -187,10 +133,10 @@ def _stop_process(process: subprocess.Popen[Any]) -> None:
         return
     process.terminate()
     try:
-        process.wait(_STOP_TIMEOUT)
+        process.wait(STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait(_STOP_TIMEOUT)
+        process.wait(STOP_TIMEOUT)
 
 
 class AdbdProcess:
@@ -499,22 +445,11 @@ def serve_android_in_foreground(phones: Sequence[AndroidPhoneModel], *, transpor
     host server with all of them."""
     if not phones:
         raise ValueError("no phone to simulate")
-    stop = stop or threading.Event()
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main_thread else None
-    try:
-        if transport:
-            if len(phones) != 1:
-                raise ValueError("the transport protocol simulates one phone per port")
-            context = running_adbd(phones[0], port=port, prompt_delay=prompt_delay)
-        else:
-            context = running_host_server(phones, port=port, prompt_delay=prompt_delay)
-        with context as address:
-            out(describe_adbd(address, phones[0]) if transport
-                else describe_host_server(address, phones))
-            with contextlib.suppress(KeyboardInterrupt):
-                while not stop.wait(0.5):
-                    pass
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    if transport and len(phones) != 1:
+        raise ValueError("the transport protocol simulates one phone per port")
+    if transport:
+        serve_until_stopped(running_adbd(phones[0], port=port, prompt_delay=prompt_delay),
+                            lambda address: out(describe_adbd(address, phones[0])), stop)
+    else:
+        serve_until_stopped(running_host_server(phones, port=port, prompt_delay=prompt_delay),
+                            lambda address: out(describe_host_server(address, phones)), stop)

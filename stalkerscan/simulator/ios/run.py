@@ -23,7 +23,6 @@ import shutil
 import socket
 import stat
 import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,9 @@ from typing import Any
 from stalkerscan.errors import UsageError
 from stalkerscan.simulator.ios.phone import SimulatedIPhone
 from stalkerscan.simulator.ios.usbmuxd import UsbmuxdServer
-
-ADB_EMULATOR_PORTS = range(5555, 5586)
-"""Ports the adb server probes for emulators: never listen there."""
+from stalkerscan.simulator.serving import EMULATOR_PORTS, LoopThread
 
 _START_TIMEOUT = 15.0
-_STOP_TIMEOUT = 15.0
 
 
 @contextlib.contextmanager
@@ -88,7 +84,7 @@ class UsbmuxdRunner:
             raise UsageError("Give either a unix socket path or a TCP port, not both.")
         if tcp_port is None and socket_path is None and not hasattr(socket, "AF_UNIX"):
             tcp_port = 0  # no unix sockets on this platform
-        if tcp_port is not None and (tcp_port in ADB_EMULATOR_PORTS or not 0 <= tcp_port < 65536):
+        if tcp_port is not None and (tcp_port in EMULATOR_PORTS or not 0 <= tcp_port < 65536):
             raise UsageError(f"Port {tcp_port} cannot be used for the simulated usbmuxd.",
                              "Choose 0 (any free port) or a port outside 5555-5585, where adb "
                              "looks for emulators.")
@@ -97,10 +93,8 @@ class UsbmuxdRunner:
         self._tcp_port = tcp_port
         self._socket_path = Path(socket_path) if socket_path is not None else None
         self._private_dir: Path | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._runner: LoopThread | None = None
+        self._started = False
         self._asyncio_server: asyncio.AbstractServer | None = None
         self._bound = False
         self.address = ""
@@ -109,29 +103,30 @@ class UsbmuxdRunner:
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:
         """Start the thread and wait until usbmuxd listens."""
-        if self._thread is not None:
+        if self._started:
             raise RuntimeError("already started")
+        self._started = True
         if self._tcp_port is None:
             self._prepare_socket_path()
-        self._thread = threading.Thread(target=self._run, name="stalkerscan-usbmuxd",
-                                        daemon=True)
-        self._thread.start()
-        if not self._ready.wait(_START_TIMEOUT):
+        self._runner = LoopThread("stalkerscan-usbmuxd")
+        self._runner.start()
+        try:
+            self._runner.call(self._listen(), timeout=_START_TIMEOUT)
+        except TimeoutError:
             self.stop()
-            raise RuntimeError("the simulated usbmuxd did not start in time")
-        if self._error is not None:
-            error = self._error
-            self._thread.join(_STOP_TIMEOUT)
-            self._cleanup_files()
-            raise error
+            raise RuntimeError("the simulated usbmuxd did not start in time") from None
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Drop every connection, stop the loop, join the thread and remove the socket."""
-        loop, thread = self._loop, self._thread
-        if loop is not None and thread is not None and thread.is_alive():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(loop.stop)
-            thread.join(_STOP_TIMEOUT)
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            try:
+                runner.call(self._shutdown())
+            finally:
+                runner.stop()
         self._cleanup_files()
 
     def _prepare_socket_path(self) -> None:
@@ -162,30 +157,9 @@ class UsbmuxdRunner:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
 
-
-    # ------------------------------------------------------------------ the thread
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._listen(loop))
-            except BaseException as exc:  # reported to start()
-                self._error = exc
-                self._ready.set()
-                return
-            self._ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._shutdown())
-        finally:
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            asyncio.set_event_loop(None)
-            loop.close()
-
-    async def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.server.start(loop)
+    # ------------------------------------------------------------------ on the loop
+    async def _listen(self) -> None:
+        self.server.start(asyncio.get_running_loop())
         if self._tcp_port is not None:
             self._asyncio_server = await self._listen_tcp()
             return
@@ -201,7 +175,7 @@ class UsbmuxdRunner:
             server = await asyncio.start_server(self.server.handle_client, "127.0.0.1",
                                                 self._tcp_port)
             port = server.sockets[0].getsockname()[1]
-            if port not in ADB_EMULATOR_PORTS:
+            if port not in EMULATOR_PORTS:
                 self.address = f"127.0.0.1:{port}"
                 return server
             server.close()

@@ -158,3 +158,20 @@ def test_addresses_for_each_client():
     assert lines[0] == "export USBMUXD_SOCKET_ADDRESS=/tmp/d/usbmuxd.sock"
     assert any("USBMUXD_SOCKET_ADDRESS=UNIX:/tmp/d/usbmuxd.sock ideviceinfo" in line
                for line in lines)
+
+
+def test_a_failed_start_leaves_no_thread_folder_or_listener(make_phone, monkeypatch):
+    phone = make_phone()
+    threads_before = {thread.ident for thread in threading.enumerate()}
+    folders: list[Path] = []
+
+    async def refuse(*args, path, **kwargs):
+        folders.append(Path(path).parent)
+        raise OSError(98, "Address already in use")
+
+    monkeypatch.setattr("asyncio.start_unix_server", refuse)
+    with pytest.raises(OSError, match="already in use"), running_usbmuxd([phone]):
+        pass
+    assert {thread.ident for thread in threading.enumerate()} == threads_before
+    assert len(folders) == 1 and not folders[0].exists()
+    assert phone._listeners == []  # usbmuxd stopped following the phone's cable
