@@ -12,7 +12,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stalkerscan.model.android import AndroidInventory
+from stalkerscan.model.android import AndroidInventory, InstallSource
 from stalkerscan.model.artifacts import MemoryEvidence, Outcome
 from stalkerscan.model.common import ParseProblem
 from stalkerscan.model.serialize import to_data
@@ -190,7 +190,14 @@ def test_split_dumpsys(data):
 @FUZZ
 @given(st.one_of(st.none(), TEXT), st.one_of(st.none(), TEXT), st.one_of(st.none(), TEXT), st.booleans())
 def test_install_source(installer, initiating, originating, system):
-    classify_install_source(installer, initiating, originating, system=system)
+    judged = classify_install_source(installer, initiating, originating, system=system)
+    assert isinstance(judged, InstallSource)
+    if system:
+        assert judged is InstallSource.PREINSTALLED
+    elif "com.android.shell" in (installer, initiating):
+        assert judged is InstallSource.ADB
+    elif not (installer or initiating or originating):
+        assert judged is InstallSource.UNKNOWN
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

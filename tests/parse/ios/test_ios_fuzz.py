@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ios_frames import add, frame
 
 from stalkerscan.model.artifacts import IosArtifact, MemoryEvidence
+from stalkerscan.model.common import ParseProblem
 from stalkerscan.model.serialize import to_data
 from stalkerscan.parse.ios.apps import parse_app_list
 from stalkerscan.parse.ios.inventory import build_ios_inventory
@@ -51,12 +52,19 @@ PARSERS = (
 )
 
 
+def assert_bounded(result) -> None:
+    """Problems are records with short, printable excerpts, capped in number."""
+    assert isinstance(result.problems, tuple) and len(result.problems) <= 101
+    assert all(isinstance(p, ParseProblem) and len(p.excerpt) <= 200 for p in result.problems)
+    assert all(ch.isprintable() for p in result.problems for ch in p.excerpt)
+
+
 @FUZZ
 @given(st.binary(max_size=300))
 def test_random_bytes(data):
     for parser in PARSERS:
-        parser(data)
-        parser(struct.pack(">I", len(data)) + data)
+        assert_bounded(parser(data))
+        assert_bounded(parser(struct.pack(">I", len(data)) + data))
 
 
 @FUZZ
@@ -64,7 +72,7 @@ def test_random_bytes(data):
 def test_random_plist_answers(items, binary):
     data = b"".join(encoded(item, binary) for item in items)
     for parser in PARSERS:
-        parser(data)
+        assert_bounded(parser(data))
     evidence = MemoryEvidence()
     for artifact in IosArtifact:
         if artifact is not IosArtifact.BACKUP_FILE:
@@ -78,7 +86,12 @@ def test_random_plist_answers(items, binary):
 @given(st.lists(plist_values, max_size=4))
 def test_app_entries_of_any_shape(entries):
     page = {"Status": "BrowsingApplications", "CurrentList": entries}
-    parse_app_list(encoded(page, False) + frame({"Status": "Complete"}))
+    result = parse_app_list(encoded(page, False) + frame({"Status": "Complete"}))
+    assert_bounded(result)
+    assert result.complete
+    # Only dictionaries with a bundle id become apps, each once.
+    assert len(result.apps) <= len(entries)
+    assert len({app.bundle_id for app in result.apps}) == len(result.apps)
 
 
 def test_deeply_nested_plist_is_a_problem():
@@ -92,3 +105,4 @@ def test_deeply_nested_plist_is_a_problem():
     data = struct.pack(">I", len(body)) + body
     result = parse_lockdown_values(data)
     assert result.device.udid is None
+    assert not result.recognized and result.problems
