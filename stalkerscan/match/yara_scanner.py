@@ -435,11 +435,10 @@ class YaraScanner:
     ) -> YaraScanResult:
         """Scan every DEX and native library inside an APK. Never raises on a bad APK."""
         name = apk_path or (str(data) if isinstance(data, Path) else "apk")
-        source: bytes | Path | BinaryIO = data
         matches: list[YaraMatch] = []
         scanned: list[ScannedEntry] = []
         problems: list[ParseProblem] = []
-        with SafeArchive.open(source, source=name, limits=self.limits) as archive:
+        with SafeArchive.open(data, source=name, limits=self.limits) as archive:
             self._scan_archive(archive, apk_path=name, prefix="", matches=matches,
                                scanned=scanned, problems=problems)
         return YaraScanResult(name, tuple(matches), tuple(scanned), tuple(problems))
