@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 from stalkerscan import __version__
-from stalkerscan.errors import CaseExistsError, CaseNotFoundError, CaseWriteError
+from stalkerscan.errors import CaseExistsError, CaseNotFoundError, CaseWriteError, StalkerscanError
 from stalkerscan.model.artifacts import Outcome, RawRecord
 from stalkerscan.model.case import ManifestEntry
 from stalkerscan.model.serialize import from_data, to_data
@@ -260,7 +260,8 @@ class RecordWriter:
                 # A record is read by people: plain words, not the exception's name.
                 self.finish(Outcome.INTERRUPTED, error="Stopped with Ctrl-C before the answer was complete.")
             else:
-                message = str(exc) or type(exc).__name__
+                # A typed error's message, without its advice (the record says what happened).
+                message = exc.message if isinstance(exc, StalkerscanError) else str(exc) or type(exc).__name__
                 self.finish(Outcome.INTERRUPTED, error=message)
 
 

@@ -155,3 +155,25 @@ def test_killed_outright_mid_scan(tmp_path, bundled_signatures, mode):
     assert_reports_valid(case.analysis_dir)
     assert case.result.inventory.app("org.example.sideloaded") is not None
     assert [r.name for r in records_of(out)] == [r.name for r in records]
+
+
+def test_ctrl_c_while_an_app_file_arrives(tmp_path, bundled_signatures, monkeypatch):
+    # Ctrl-C lands in the middle of an APK pull: the file's record says so in plain words and
+    # keeps the bytes that had arrived.
+    from stalkerscan.acquire.android.channel import AndroidChannel
+
+    real_pull = AndroidChannel.pull
+
+    def pull_then_ctrl_c(self, path, sink):
+        def keep_then_stop(stream, chunk):
+            sink(stream, chunk)
+            raise KeyboardInterrupt
+
+        return real_pull(self, path, keep_then_stop)
+
+    monkeypatch.setattr(AndroidChannel, "pull", pull_then_ctrl_c)
+    phone = phone_from(small_profile())
+    case = scan_phone(phone, tmp_path / "case", bundled_signatures)
+    records = assert_incomplete_case(case, phone, interrupted="apk", reason_contains="Ctrl-C")
+    assert records[-1].error == "Stopped with Ctrl-C before the answer was complete."
+    assert (case.path / records[-1].files["data"]).stat().st_size > 0

@@ -59,6 +59,11 @@ def test_inventory_budget_is_batched(infected):
     inventory_requests = [r for r in shell_requests(phone) if not r.startswith("pm path ")]
     assert len(inventory_requests) == acquisition["shell_requests"]
     assert len(case.result.inventory.apps) >= 150
+    # APK pulls are counted apart: each `pm path` and each file read.
+    pm_path = [r for r in shell_requests(phone) if r.startswith("pm path ")]
+    reads = [e.request for e in phone.log.entries() if e.service == "sync"]
+    assert pm_path and reads
+    assert acquisition["pull_requests"] == len(pm_path) + len(reads)
 
 
 def test_infected_findings(infected):

@@ -101,8 +101,9 @@ class AndroidAcquirer:
         self.drift: dict[str, float] = {}
 
     # ------------------------------------------------------------------ one request
-    def _run(self, command: ShellCommand, *, note: str | None = None) -> tuple[RawRecord, bytes]:
-        """Send one command, streaming into a new record; returns the record and a prefix."""
+    def _run(self, command: ShellCommand, *, note: str | None = None, pulling: bool = False) -> tuple[RawRecord, bytes]:
+        """Send one command, streaming into a new record; returns the record and a prefix.
+        ``pulling``: the command serves an APK pull (counted apart from the inventory's budget)."""
         writer = self.case.begin_record(
             command.artifact,
             channel="adb-shell-v2" if self.channel.shell_v2 else "adb-shell",
@@ -141,7 +142,10 @@ class AndroidAcquirer:
                     ("the phone rejected the command" if failed else None),
                 )
         finally:
-            self.shell_requests += 1
+            if pulling:
+                self.pull_requests += 1
+            else:
+                self.shell_requests += 1
             self.bytes_read += writer.bytes_written()
         if command.artifact in (AndroidArtifact.CLOCK_START.value, AndroidArtifact.CLOCK_END.value):
             self._note_clock(command.artifact, bytes(head), host_before, host_after)
@@ -237,14 +241,11 @@ class AndroidAcquirer:
                 self.progress.warn(exc.message)
                 continue
             try:
-                record, _ = self._run(command)
+                record, _ = self._run(command, pulling=True)
             except CaseWriteError as exc:
                 raise StopAcquisition(exc.message, exc) from exc
             except DeviceError as exc:
                 raise self._stop_for(exc) from exc
-            finally:
-                self.shell_requests -= 1  # pm path belongs to the pulls, not the inventory budget
-                self.pull_requests += 1
             if record.outcome is not Outcome.OK:
                 continue
             paths = [
@@ -270,21 +271,18 @@ class AndroidAcquirer:
         )
         self.pull_requests += 1
         try:
-            self.channel.pull(path, writer.write)
-        except FileRefusedError as exc:
-            # The phone refused this one file (or it is over the size limit): recorded as
-            # failed with what arrived, and the scan goes on.
-            writer.finish(Outcome.FAILED, error=exc.message)
+            # Leaving the writer with an error records the file as interrupted, keeping what
+            # arrived (see RecordWriter).
+            with writer:
+                try:
+                    self.channel.pull(path, writer.write)
+                except FileRefusedError as exc:
+                    # The phone refused this one file (or it is over the size limit): recorded
+                    # as failed with what arrived, and the scan goes on.
+                    writer.finish(Outcome.FAILED, error=exc.message)
         except CaseWriteError as exc:
-            writer.abandon(exc.message)  # keep the record if the disk still takes it
             raise StopAcquisition(exc.message, exc) from exc
         except DeviceError as exc:
-            writer.finish(Outcome.INTERRUPTED, error=exc.message)
             raise self._stop_for(exc) from exc
-        except BaseException as exc:
-            writer.finish(Outcome.INTERRUPTED, error=str(exc) or type(exc).__name__)
-            raise
-        else:
-            writer.finish(Outcome.OK)
         finally:
             self.bytes_read += writer.bytes_written()
