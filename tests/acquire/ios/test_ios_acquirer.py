@@ -132,6 +132,8 @@ class ScriptedSession:
 
     def _answer(self, key: str, sink) -> Any:
         value = self.script[key]
+        if callable(value):
+            value = value()  # an answer made when asked (a clock)
         if isinstance(value, BaseException):
             raise value
         answers = value if isinstance(value, list) else [value]
@@ -170,14 +172,19 @@ class ScriptedSession:
         return self._answer(key, sink)
 
 
-VALUES = {"Request": "GetValue", "Value": {"UniqueDeviceID": "00008110-000000000000AAAA",
-                                           "TimeIntervalSince1970": time.time()}}
+PHONE_CLOCK_AHEAD_S = 90.0
+
+
+def values_now() -> dict[str, Any]:
+    """lockdownd's values, read when asked: the phone's clock runs 90 s ahead of the computer's."""
+    return {"Request": "GetValue", "Value": {"UniqueDeviceID": "00008110-000000000000AAAA",
+                                             "TimeIntervalSince1970": time.time() + PHONE_CLOCK_AHEAD_S}}
 APPS = {"CFBundleIdentifier": "org.example.a", "ApplicationType": "User"}
 
 
 def test_browse_refused_falls_back_to_lookup(tmp_path):
     session = ScriptedSession(
-        values=VALUES,
+        values=values_now,
         browse=[{"Error": "APIInternalError", "ErrorDescription": "busy"}],
         Lookup={"LookupResult": {"org.example.a": APPS}, "Status": "Complete"},
         GetProfileList={"Status": "Acknowledged", "ProfileMetadata": {}},
@@ -195,7 +202,7 @@ def test_browse_refused_falls_back_to_lookup(tmp_path):
 
 def test_refused_service_and_unreadable_answer_do_not_stop_the_scan(tmp_path):
     session = ScriptedSession(
-        values=VALUES,
+        values=values_now,
         browse=[{"Status": "BrowsingApplications", "CurrentList": [APPS]}, {"Status": "Complete"}],
         **{"start com.apple.mobile.MCInstall": {"Request": "StartService", "Error": "InvalidService"},
            "start com.apple.afc2": {"Request": "StartService", "Error": "InvalidService"}},
@@ -207,7 +214,7 @@ def test_refused_service_and_unreadable_answer_do_not_stop_the_scan(tmp_path):
     assert session.calls.count("StartService com.apple.mobile.MCInstall") == 1
 
     session = ScriptedSession(
-        values=VALUES,
+        values=values_now,
         browse=[{"Status": "Complete"}],
         GetProfileList=ProtocolError("The iPhone answered something that could not be understood"),
         GetCloudConfiguration={"Status": "Acknowledged", "CloudConfiguration": {"IsSupervised": False}},
@@ -221,14 +228,17 @@ def test_refused_service_and_unreadable_answer_do_not_stop_the_scan(tmp_path):
 
 
 def test_disconnect_in_the_middle(tmp_path):
-    session = ScriptedSession(values=VALUES, browse=DeviceDisconnectedError("The connection to the iPhone was lost."))
+    session = ScriptedSession(values=values_now, browse=DeviceDisconnectedError("The connection to the iPhone was lost."))
     case = CaseFolder.create(tmp_path / "case", platform="ios")
     result = IosAcquirer(session, case).acquire()  # type: ignore[arg-type]
     assert not result.complete and isinstance(result.error, DeviceDisconnectedError)
     assert result.reason == "The connection to the iPhone was lost."
     assert [(r.name, r.outcome) for r in case.records()] == [
         ("lockdown_values", Outcome.OK), ("installed_apps", Outcome.INTERRUPTED)]
-    assert result.clock_drift_start_s is not None and abs(result.clock_drift_start_s) < 60
+    # The clock read before the cable came out still counts, with its measured drift.
+    assert result.clock_drift_start_s is not None
+    assert abs(result.clock_drift_start_s - PHONE_CLOCK_AHEAD_S) < 5
+    assert result.clock_drift_end_s is None
 
 
 # --------------------------------------------------------------------------- errors and the loop
