@@ -4,6 +4,8 @@
   where the adb server adopts anything listening as an emulator;
 - :func:`free_port`: a free loopback port outside that range;
 - :class:`LoopThread`: an asyncio event loop on a daemon thread that stops cleanly;
+- :func:`paced_pieces`: an answer cut and paced as the ``fragment`` and
+  ``slow_bytes_per_second`` faults say;
 - :func:`serve_until_stopped`: run a server in the foreground until Ctrl-C, SIGTERM or an
   event (``stalkerscan simulate``).
 """
@@ -16,7 +18,7 @@ import ipaddress
 import signal
 import socket
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -95,6 +97,21 @@ class LoopThread:
         if self._thread.is_alive():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(STOP_TIMEOUT)
+
+
+def paced_pieces(data: bytes, *, fragment: int = 0, bytes_per_second: int = 0,
+                 largest: int | None = None) -> Iterator[tuple[bytes, float]]:
+    """``data`` as a faulty phone sends it: pieces of at most ``fragment`` bytes (0: whole)
+    and, when ``bytes_per_second`` > 0, about ten pieces a second, each with the seconds to
+    pause after it to keep to that rate. ``largest`` is the most the layer sends at once."""
+    size = largest or len(data) or 1
+    if fragment > 0:
+        size = min(size, fragment)
+    if bytes_per_second > 0:
+        size = min(size, max(1, bytes_per_second // 10))
+    for start in range(0, len(data), size):
+        piece = data[start:start + size]
+        yield piece, len(piece) / bytes_per_second if bytes_per_second > 0 else 0.0
 
 
 def serve_until_stopped(serving: AbstractContextManager[_Address],

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from stalkerscan.simulator.android.base import AndroidPhoneModel, FileStat, TransportFaults
+from stalkerscan.simulator.serving import paced_pieces
 
 logger = logging.getLogger(__name__)
 
@@ -160,21 +161,15 @@ class ServiceStream(abc.ABC):
         if not data:
             return
         faults = self._faults()
-        piece = self.max_piece
-        if faults.fragment > 0:
-            piece = min(piece, faults.fragment)
-        rate = faults.slow_bytes_per_second
-        if rate > 0:
-            piece = min(piece, max(1, rate // 10))  # about ten pieces a second
-        if piece >= len(data) and rate <= 0:
-            await self.send_piece(data)
-            return
-        for start in range(0, len(data), piece):
-            chunk = data[start:start + piece]
-            await self.send_piece(chunk)
-            if rate > 0:
-                await asyncio.sleep(len(chunk) / rate)
-            elif faults.fragment > 0 and self.fragment_pause:
+        pieces = paced_pieces(data, fragment=faults.fragment,
+                              bytes_per_second=faults.slow_bytes_per_second,
+                              largest=self.max_piece)
+        fragmented = 0 < faults.fragment < len(data)
+        for piece, pause in pieces:
+            await self.send_piece(piece)
+            if pause:
+                await asyncio.sleep(pause)
+            elif fragmented and self.fragment_pause:
                 await asyncio.sleep(self.fragment_pause)
 
 

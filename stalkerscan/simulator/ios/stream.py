@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stalkerscan.simulator.ios.profile import IosFaults
+from stalkerscan.simulator.serving import paced_pieces
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 """Largest length-prefixed message the phone accepts (a request is a few kilobytes)."""
@@ -163,18 +164,13 @@ class DeviceStream:
         if self.closed:
             raise StreamClosed("connection closed")
         faults = self._faults()
-        size = len(data) or 1
-        if faults.fragment > 0:
-            size = faults.fragment
-        if faults.slow_bytes_per_second > 0:
-            size = min(size, max(1, faults.slow_bytes_per_second // 20))
         try:
-            for start in range(0, len(data), size):
-                piece = data[start:start + size]
+            for piece, pause in paced_pieces(data, fragment=faults.fragment,
+                                             bytes_per_second=faults.slow_bytes_per_second):
                 self._writer.write(piece)
                 await self._writer.drain()
-                if faults.slow_bytes_per_second > 0:
-                    await asyncio.sleep(len(piece) / faults.slow_bytes_per_second)
+                if pause:
+                    await asyncio.sleep(pause)
         except (ConnectionError, OSError) as exc:
             raise StreamClosed(str(exc)) from exc
 

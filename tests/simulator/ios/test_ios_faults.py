@@ -15,7 +15,8 @@ from pymobiledevice3.services.installation_proxy import InstallationProxyService
 from pymobiledevice3.services.mobile_config import MobileConfigService
 
 from stalkerscan.simulator.ios.phone import SimulatedIPhone
-from stalkerscan.simulator.ios.profile import IPhoneState
+from stalkerscan.simulator.ios.profile import IosFaults, IPhoneState
+from stalkerscan.simulator.ios.stream import DeviceStream
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -117,3 +118,36 @@ def test_faults_can_be_switched_while_running(serve, make_phone, pair_folder):
     assert phone.faults.fragment == 3
     second = run(scan(pair_folder))
     assert first["apps"] == second["apps"]
+
+
+class _RecordingWriter:
+    """Stands in for the client's socket: what the phone wrote, write by write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    async def drain(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("faults", "sizes"), [
+    (IosFaults(), [20]),
+    (IosFaults(fragment=7), [7, 7, 6]),
+    (IosFaults(fragment=1), [1] * 20),
+    (IosFaults(slow_bytes_per_second=80), [8, 8, 4]),  # about ten pieces a second
+    (IosFaults(fragment=3, slow_bytes_per_second=80), [3] * 6 + [2]),
+], ids=["whole", "fragment-7", "one-byte-writes", "slow", "fragment-and-slow"])
+def test_write_faults_cut_what_the_phone_sends(faults, sizes):
+    writer = _RecordingWriter()
+    answer = bytes(range(20))
+
+    async def send() -> None:
+        stream = DeviceStream(asyncio.StreamReader(), writer, lambda: faults)  # type: ignore[arg-type]
+        await stream.write(answer)
+
+    run(send())
+    assert [len(piece) for piece in writer.writes] == sizes
+    assert b"".join(writer.writes) == answer
