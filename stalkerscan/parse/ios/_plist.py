@@ -82,6 +82,20 @@ def load_dict(payload: bytes, log: ProblemLog, what: str) -> dict[str, Any] | No
     return value
 
 
+def single_answer(data: bytes, log: ProblemLog, what: str,
+                  no_answer: str = "The phone sent no answer") -> dict[str, Any] | None:
+    """The dictionary a one-answer ``response`` stream holds (its first frame), or ``None``
+    with a problem: nothing arrived, the answer was cut off, or it is not a dictionary."""
+    frames = split_frames(data, log)
+    if not frames:
+        if not log:
+            log.add(no_answer)
+        return None
+    if len(frames) > 1:
+        log.add(f"Expected one answer, found {len(frames)}; the first is used")
+    return load_dict(frames[0].payload, log, what)
+
+
 def text(value: Any) -> str | None:
     """A device string, bounded; ``None`` for anything that is not a non-empty string."""
     if not isinstance(value, str):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from stalkerscan.model.common import ParseProblem, SourceRef
 from stalkerscan.model.ios import IosApp, JailbreakSign
-from stalkerscan.parse.ios._plist import ProblemLog, integer, load_dict, split_frames, text
+from stalkerscan.parse.ios._plist import ProblemLog, integer, single_answer, text
 
 JAILBREAK_APPS: Mapping[str, str] = {
     "com.saurik.Cydia": "Cydia",
@@ -83,12 +83,7 @@ def parse_service_probe(data: bytes, service: str, *, path: str = "",
                         source: str = "jailbreak_services") -> ServiceProbe:
     """Parse the ``response`` stream of one ``StartService`` probe; never raises."""
     log = ProblemLog(source)
-    frames = split_frames(data, log)
-    if not frames:
-        if not log:
-            log.add(f"No answer to the {service} probe")
-        return ServiceProbe(service, None, log.freeze(), path)
-    answer = load_dict(frames[0].payload, log, f"The {service} probe answer")
+    answer = single_answer(data, log, f"The {service} probe answer", f"No answer to the {service} probe")
     if answer is None:
         return ServiceProbe(service, None, log.freeze(), path)
     error = text(answer.get("Error"))

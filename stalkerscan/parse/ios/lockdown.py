@@ -15,7 +15,7 @@ from typing import Any
 
 from stalkerscan.model.common import ParseProblem
 from stalkerscan.model.ios import IosDeviceInfo
-from stalkerscan.parse.ios._plist import ProblemLog, flag, load_dict, number, split_frames, text
+from stalkerscan.parse.ios._plist import ProblemLog, flag, number, single_answer, text
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,7 @@ def device_info_from_values(values: Mapping[str, Any]) -> IosDeviceInfo:
 def parse_lockdown_values(data: bytes, *, source: str = "lockdown_values") -> LockdownValues:
     """Parse the ``response`` stream of a ``GetValue`` with no key; never raises."""
     log = ProblemLog(source)
-    frames = split_frames(data, log)
-    if not frames:
-        if not log:
-            log.add("The phone sent no answer")
-        return LockdownValues(IosDeviceInfo(), problems=log.freeze())
-    if len(frames) > 1:
-        log.add(f"Expected one answer, found {len(frames)}; the first is used")
-    answer = load_dict(frames[0].payload, log, "The GetValue answer")
+    answer = single_answer(data, log, "The GetValue answer")
     if answer is None:
         return LockdownValues(IosDeviceInfo(), problems=log.freeze())
     error = text(answer.get("Error"))

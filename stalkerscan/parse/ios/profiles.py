@@ -21,7 +21,7 @@ from typing import Any
 
 from stalkerscan.model.common import ParseProblem, SourceRef
 from stalkerscan.model.ios import IosCloudConfiguration, IosProfile
-from stalkerscan.parse.ios._plist import ProblemLog, flag, integer, load_dict, split_frames, text
+from stalkerscan.parse.ios._plist import ProblemLog, flag, integer, single_answer, text
 
 MAX_PROFILES = 2000
 """More profiles than any phone has: the rest of a hostile answer is ignored."""
@@ -107,12 +107,7 @@ def _error_of(answer: Mapping[str, Any]) -> str | None:
 def parse_profile_list(data: bytes, *, path: str = "", source: str = "profile_list") -> ProfileList:
     """Parse the ``response`` stream of ``GetProfileList``; never raises."""
     log = ProblemLog(source)
-    frames = split_frames(data, log)
-    if not frames:
-        if not log:
-            log.add("The phone sent no answer")
-        return ProfileList(problems=log.freeze())
-    answer = load_dict(frames[0].payload, log, "The profile list answer")
+    answer = single_answer(data, log, "The profile list answer")
     if answer is None:
         return ProfileList(problems=log.freeze())
     error = _error_of(answer)
@@ -169,12 +164,7 @@ def parse_cloud_configuration(data: bytes, *, path: str = "",
     was never set up through an organisation): every fact stays unknown rather than "no".
     """
     log = ProblemLog(source)
-    frames = split_frames(data, log)
-    if not frames:
-        if not log:
-            log.add("The phone sent no answer")
-        return CloudConfigurationAnswer(problems=log.freeze())
-    answer = load_dict(frames[0].payload, log, "The cloud configuration answer")
+    answer = single_answer(data, log, "The cloud configuration answer")
     if answer is None:
         return CloudConfigurationAnswer(problems=log.freeze())
     error = _error_of(answer)

@@ -207,6 +207,21 @@ def test_no_cloud_configuration_leaves_everything_unknown():
     assert parsed.configuration == IosCloudConfiguration()
 
 
+def test_one_answer_requests_say_when_nothing_or_too_much_arrived():
+    acknowledged = {"Status": "Acknowledged", "OrderedIdentifiers": [], "ProfileMetadata": {}}
+    for parse in (parse_lockdown_values, parse_profile_list, parse_cloud_configuration):
+        assert [p.message for p in parse(b"").problems] == ["The phone sent no answer"]
+    probe = parse_service_probe(b"", "com.apple.afc2")
+    assert probe.offered is None
+    assert [p.message for p in probe.problems] == ["No answer to the com.apple.afc2 probe"]
+    twice = parse_profile_list(frames(acknowledged, {"Status": "Error"}))
+    assert twice.recognized  # the first answer is used
+    assert [p.message for p in twice.problems] == ["Expected one answer, found 2; the first is used"]
+    listed = parse_profile_list(frame(["not", "a", "dictionary"]))
+    assert not listed.recognized
+    assert [p.message for p in listed.problems] == ["The profile list answer is a list, not a dictionary"]
+
+
 # --------------------------------------------------------------------------- jailbreak
 def test_jailbreak_signs_from_apps_paths_and_services():
     apps = parse_app_list(browse(
