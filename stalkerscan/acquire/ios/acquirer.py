@@ -108,28 +108,24 @@ class IosAcquirer:
         writer = self.case.begin_record(artifact.value, channel=channel, request=request_xml(message),
                                         subject=subject, attempt=attempt, note=note)
         self.requests += 1
-        result: T | None = None
         try:
-            try:
-                result = send(lambda chunk: writer.write(RESPONSE, chunk))
-            except RequestRefusedError as exc:
-                self.failed.append(artifact.value)
-                return writer.finish(Outcome.REFUSED, error=exc.message), None
-            except (DeviceLockedError, ProtocolError) as exc:
-                # The phone answered (locked, or something unreadable): kept as a failed answer.
-                self.failed.append(artifact.value)
-                writer.finish(Outcome.FAILED, error=exc.message)
-                raise
-            except DeviceError as exc:
-                self.failed.append(artifact.value)
-                writer.finish(Outcome.INTERRUPTED, error=exc.message)
-                raise
-            except BaseException as exc:
-                self.failed.append(artifact.value)
-                writer.finish(Outcome.INTERRUPTED, error=str(exc) or type(exc).__name__)
-                raise
-            error = judge(result)
-            return writer.finish(Outcome.FAILED if error else Outcome.OK, error=error), result
+            # Leaving the writer with any other error (cable pulled, Ctrl-C, disk full) records
+            # the request as interrupted, keeping what arrived (see RecordWriter).
+            with writer:
+                try:
+                    result = send(lambda chunk: writer.write(RESPONSE, chunk))
+                except RequestRefusedError as exc:
+                    self.failed.append(artifact.value)
+                    return writer.finish(Outcome.REFUSED, error=exc.message), None
+                except (DeviceLockedError, ProtocolError) as exc:
+                    # The phone answered (locked, or something unreadable): kept as a failed answer.
+                    writer.finish(Outcome.FAILED, error=exc.message)
+                    raise
+                error = judge(result)
+                return writer.finish(Outcome.FAILED if error else Outcome.OK, error=error), result
+        except BaseException:
+            self.failed.append(artifact.value)
+            raise
         finally:
             self.bytes_read += writer.bytes_written()
             self._log_service_starts()

@@ -241,6 +241,18 @@ def test_disconnect_in_the_middle(tmp_path):
     assert result.clock_drift_end_s is None
 
 
+def test_ctrl_c_while_the_app_list_arrives(tmp_path):
+    session = ScriptedSession(values=values_now, browse=KeyboardInterrupt())
+    case = CaseFolder.create(tmp_path / "case", platform="ios")
+    result = IosAcquirer(session, case).acquire()  # type: ignore[arg-type]
+    assert not result.complete and result.error is None
+    assert result.reason == "The scan was stopped (Ctrl-C) before it finished."
+    apps = case.records()[-1]
+    assert (apps.name, apps.outcome) == ("installed_apps", Outcome.INTERRUPTED)
+    assert apps.error == "Stopped with Ctrl-C before the answer was complete."
+    assert result.failed_artifacts == ("installed_apps",)
+
+
 # --------------------------------------------------------------------------- errors and the loop
 @pytest.mark.parametrize("raised, expected, advice_part", [
     (pmd3.PairingDialogResponsePendingError(), DeviceUnauthorizedError, "tap Trust"),
