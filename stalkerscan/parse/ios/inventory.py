@@ -68,25 +68,23 @@ def build_live_inventory(reader: EvidenceReader) -> IosInventory:
 
     apps_record = latest(reader, IosArtifact.INSTALLED_APPS.value)
     apps = ()
+    apps_complete = False
     if apps_record is not None:
         app_list = parse_app_list(reader.read(apps_record, RESPONSE), path=apps_record.files.get(RESPONSE, ""))
-        apps = app_list.apps
+        apps, apps_complete = app_list.apps, app_list.complete
         problems += app_list.problems
-        if not app_list.complete and IosArtifact.INSTALLED_APPS.value not in missing:
-            missing.append(IosArtifact.INSTALLED_APPS.value)
-    if not _answered_in_full(apps_record) and IosArtifact.INSTALLED_APPS.value not in missing:
+    if not (apps_complete and _answered_in_full(apps_record)):
         missing.append(IosArtifact.INSTALLED_APPS.value)
 
     profiles_record = latest(reader, IosArtifact.PROFILE_LIST.value)
     profiles = ()
+    profiles_listed = False
     if profiles_record is not None:
         profile_list = parse_profile_list(reader.read(profiles_record, RESPONSE),
                                           path=profiles_record.files.get(RESPONSE, ""))
-        profiles = profile_list.profiles
+        profiles, profiles_listed = profile_list.profiles, profile_list.recognized
         problems += profile_list.problems
-        if not profile_list.recognized:
-            missing.append(IosArtifact.PROFILE_LIST.value)
-    if not _answered_in_full(profiles_record) and IosArtifact.PROFILE_LIST.value not in missing:
+    if not (profiles_listed and _answered_in_full(profiles_record)):
         missing.append(IosArtifact.PROFILE_LIST.value)
 
     cloud_record = latest(reader, IosArtifact.CLOUD_CONFIGURATION.value)

@@ -288,6 +288,17 @@ def test_inventory_of_an_interrupted_scan_lists_what_is_missing():
     assert any("cut off" in p.message for p in inventory.problems)
 
 
+def test_answers_that_arrived_whole_but_say_too_little_are_missing_once():
+    evidence = live_evidence()
+    pages = browse(APP_STORE, ENTERPRISE, SYSTEM)
+    no_complete = pages[:-len(frame({"Status": "Complete"}))]  # the phone never said "Complete"
+    add(evidence, IosArtifact.INSTALLED_APPS.value, no_complete)
+    add(evidence, IosArtifact.PROFILE_LIST.value, frame({"Status": "Error", "ErrorChain": []}))
+    inventory = build_ios_inventory(evidence)
+    assert inventory.missing == ("installed_apps", "profile_list")
+    assert len(inventory.apps) == 3 and inventory.profiles == ()
+
+
 def test_jailbreak_service_in_inventory():
     evidence = live_evidence()
     add(evidence, IosArtifact.JAILBREAK_SERVICES.value,
