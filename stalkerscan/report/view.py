@@ -17,7 +17,7 @@ from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.artifacts import AndroidArtifact as A
 from stalkerscan.model.artifacts import IosArtifact as I
 from stalkerscan.model.case import AnalysisResult, ManifestEntry, Verdict
-from stalkerscan.model.findings import Finding, Severity
+from stalkerscan.model.findings import Finding, Provenance, Severity
 from stalkerscan.model.ios import IosInventory
 from stalkerscan.report.locale import Helpline, LocalePack, Source
 from stalkerscan.report.verdict import compute_verdict
@@ -206,13 +206,9 @@ def _case_rows(pack: LocalePack, result: AnalysisResult) -> list[tuple[str, str]
     return rows
 
 
-def _provenance_line(provenance: object) -> str:
-    parts = [str(getattr(provenance, "source", ""))]
-    for attribute in ("version", "licence", "reference"):
-        value = getattr(provenance, attribute, None)
-        if value:
-            parts.append(str(value))
-    return ", ".join(parts)
+def _provenance_line(provenance: Provenance) -> str:
+    parts = (provenance.source, provenance.version, provenance.licence, provenance.reference)
+    return ", ".join(part for part in parts if part)
 
 
 def _details(details: Mapping[str, object]) -> str:

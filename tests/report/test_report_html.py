@@ -99,6 +99,8 @@ def test_verdict_comes_first_then_findings_with_evidence(infected_html: str) -> 
     # The pulled APK is evidence of the signature finding.
     apk = next(e for e in result.manifest if e.path.startswith("apks/"))
     assert infected_html.count(apk.sha256) >= 2  # in the finding and in the evidence log
+    # Where the signature came from: source, version, licence and reference, in one line.
+    assert "stalkerscan, 2026.11, CC-BY-4.0, https://example.org/reports/example-stalker" in text
 
 
 def test_evidence_log_and_chain_of_custody(infected_html: str) -> None:
