@@ -4,6 +4,7 @@ needed), then Tier B: pure-python-adb and the adb CLI -> Debian's real adb serve
 from __future__ import annotations
 
 import base64
+import os
 import socket
 import struct
 import sys
@@ -426,8 +427,8 @@ def test_interactive_adb_shell(adb_server, connected) -> None:
 def test_adbd_in_its_own_process(adb_server) -> None:
     with AdbdProcess("adb_protocol_helpers:make_scripted_phone", python_path=[HELPERS],
                      options=["--serial", "PROC0001"]) as process:
-        address = process.address
-        assert address is not None and process.pid is not None
+        address, pid = process.address, process.pid
+        assert address is not None and pid is not None
         assert adb_server.connect(address.host, address.port) == f"connected to {address.serial}"
         model = adb_server.run("-s", address.serial, "shell", "getprop", "ro.product.model")
         assert model.stdout == f"{MODEL}\n".encode()
@@ -436,7 +437,10 @@ def test_adbd_in_its_own_process(adb_server) -> None:
             ("adb-transport", "getprop ro.product.model", Verdict.READ),
             ("adb-transport", "settings put global x 1", Verdict.REFUSED)]
         adb_server.disconnect(address.serial)
-    assert process.address is not None
+    with pytest.raises(ProcessLookupError):  # stopped, and reaped
+        os.kill(pid, 0)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address.host, address.port), timeout=2).close()
 
 
 def test_adbd_process_refuses_an_emulator_port() -> None:
@@ -460,8 +464,9 @@ def test_adbd_process_serves_a_builtin_profile(adb_server) -> None:
         assert adb_server.connect(address.host, address.port) == f"connected to {address.serial}"
         listing = adb_server.text("devices", "-l")
         assert f"{address.serial:<22} device product:" in listing
+        assert "model:Pixel_8 " in listing  # the banner of the profile's phone
         model = adb_server.run("-s", address.serial, "shell", "getprop", "ro.product.model")
-        assert model.returncode == 0 and model.stdout.strip()
+        assert (model.returncode, model.stdout) == (0, b"Pixel 8\n")
         assert [e.request for e in process.requests()] == ["getprop ro.product.model"]
         adb_server.disconnect(address.serial)
 

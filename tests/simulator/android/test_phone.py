@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stalkerscan.simulator.android.base import AndroidState, TransportFaults
+from stalkerscan.simulator.android.base import AndroidState, FileStat, TransportFaults
 from stalkerscan.simulator.android.phone import SimulatedAndroidPhone
 from stalkerscan.simulator.android.profile import ContentFaults, parse_android_profile
 from stalkerscan.simulator.profile import load_profile
@@ -92,10 +92,20 @@ def test_apk_files_are_real_zips_at_their_paths(infected: SimulatedAndroidPhone)
 def test_split_and_factory_apks_exist() -> None:
     phone = make(apps=[{"package": "net.example.split", "apk": {"splits": ["config.en"]}}])
     app = phone.profile.app("net.example.split")
-    assert phone.stat(app.apk.split_paths[0]) is not None
+    (split_path,) = app.apk.split_paths
+    assert split_path == app.apk.code_path + "/split_config.en.apk"
+    assert phone.listdir(app.apk.code_path) == ["base.apk", "split_config.en.apk"]
+    split = phone.read_file(split_path)
+    assert split is not None and phone.stat(split_path) == FileStat(
+        0o100644, len(split), app.update_time_ms // 1000)
+    with zipfile.ZipFile(io.BytesIO(split)) as archive:
+        assert "res/raw/config.en.bin" in archive.namelist()
+    assert phone.stat(app.apk.code_path + "/split_config.fr.apk") is None
     updated = next(a for a in phone.profile.apps if a.updated_system)
-    assert phone.stat(updated.factory.path) is not None
-    assert phone.stat(updated.apk.base_path) is not None
+    factory, current = phone.read_file(updated.factory.path), phone.read_file(updated.apk.base_path)
+    assert factory is not None and current is not None and factory != current
+    assert updated.factory.path.startswith(("/system/", "/product/"))
+    assert phone.stat(updated.factory.path).mode == phone.stat(updated.apk.base_path).mode == 0o100644
 
 
 def test_shell_user_view_of_the_file_system(infected: SimulatedAndroidPhone) -> None:

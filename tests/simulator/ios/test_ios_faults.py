@@ -26,12 +26,22 @@ pytestmark = pytest.mark.timeout(60)
 
 async def scan(folder: Path) -> dict[str, Any]:
     lockdown = await create_using_usbmux(autopair=False, pairing_records_cache_folder=folder)
+    service_ssl: list[bool] = []  # what lockdownd's StartService answered, service by service
+    start_service = lockdown.get_service_connection_attributes
+
+    async def recording_start_service(name: str, include_escrow_bag: bool = False) -> Any:
+        attributes = await start_service(name, include_escrow_bag=include_escrow_bag)
+        service_ssl.append(bool(attributes.get("EnableServiceSSL", False)))
+        return attributes
+
+    lockdown.get_service_connection_attributes = recording_start_service  # type: ignore[method-assign]
     try:
         async with InstallationProxyService(lockdown=lockdown) as proxy:
             apps = await proxy.get_apps()
         async with MobileConfigService(lockdown=lockdown) as config:
             profiles = await config.get_profile_list()
-        return {"apps": apps, "profiles": profiles, "values": lockdown.all_values}
+        return {"apps": apps, "profiles": profiles, "values": lockdown.all_values,
+                "service_ssl": service_ssl}
     finally:
         await lockdown.close()
 
@@ -107,6 +117,8 @@ def test_faulty_phone_still_gives_the_same_answers(serve, make_phone, pair_folde
     assert sideloaded["Entitlements"] == dict(spec.entitlements)
     assert result["profiles"]["OrderedIdentifiers"] == ["net.example.profile"]
     assert result["values"]["SerialNumber"] == "SIMTEST00001"
+    # Both services ran over TLS exactly when the phone asked for it.
+    assert result["service_ssl"] == [faults.get("service_ssl", False)] * 2
     assert phone.log.write_attempts() == []
 
 

@@ -101,9 +101,11 @@ def test_private_socket_folder_and_permissions(make_phone):
 
 def test_chosen_socket_path_is_used_and_removed(make_phone, tmp_path):
     chosen = tmp_path / "mux.sock"
-    with running_usbmuxd([make_phone()], socket_path=chosen) as address:
+    phone = make_phone()
+    with running_usbmuxd([phone], socket_path=chosen) as address:
         assert address == str(chosen)
-        assert run(usbmux.list_devices(usbmux_address=address))
+        devices = run(usbmux.list_devices(usbmux_address=address))
+        assert [device.serial for device in devices] == [phone.udid]
     assert not chosen.exists()
     assert tmp_path.exists()
 
