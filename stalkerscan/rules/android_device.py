@@ -9,6 +9,7 @@ from datetime import date
 from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.artifacts import AndroidArtifact as A
 from stalkerscan.model.findings import Confidence, Finding, Severity
+from stalkerscan.parse.android.risky_settings import OREO_SDK
 from stalkerscan.rules import advice
 from stalkerscan.rules.base import (
     RuleContext,
@@ -193,16 +194,20 @@ def play_protect_off(context: RuleContext) -> Iterator[Finding]:
 
 @rule(
     "android.unknown_sources_allowed",
-    summary="Installing apps from unknown sources is allowed (install_non_market_apps=1).",
+    summary="Installing apps from unknown sources is allowed (install_non_market_apps=1), on "
+    "Android 7 or older.",
     severity=Severity.LOW,
     confidence=Confidence.HIGH,
-    reads=SETTINGS_READS,
+    reads=(*SETTINGS_READS, A.GETPROP.value),
 )
 def unknown_sources_allowed(context: RuleContext) -> Iterator[Finding]:
     """LOW: it makes sideloading possible but is no sign of monitoring by itself. Android 8
-    and later grant this per app instead, which the sideloading rules already cover."""
+    and later grant this per app instead, which the sideloading rules already cover, and set
+    the old switch to 1 on every phone, so there it says nothing (as in the parser's table)."""
     inventory = _android(context)
     if inventory is None:
+        return
+    if inventory.device.sdk is not None and inventory.device.sdk >= OREO_SDK:
         return
     shown = _is(inventory, "install_non_market_apps", "1")
     if shown is None:

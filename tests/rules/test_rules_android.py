@@ -193,6 +193,15 @@ CASES = {
     "unknown sources not allowed": (
         "android.unknown_sources_allowed",
         android(settings={"global": {"install_non_market_apps": "0"}}), []),
+    "unknown sources switch on Android 8+, where every phone has it at 1": (
+        "android.unknown_sources_allowed",
+        android(settings={"secure": {"install_non_market_apps": "1"}},
+                device=AndroidDeviceInfo(android_version="14", sdk=34)), []),
+    "unknown sources allowed on Android 7": (
+        "android.unknown_sources_allowed",
+        android(settings={"secure": {"install_non_market_apps": "1"}},
+                device=AndroidDeviceInfo(android_version="7.1.2", sdk=25)),
+        [("device", L, Confidence.HIGH)]),
     "USB debugging on: a reminder": (
         "android.developer_options_on",
         android(settings={"global": {"adb_enabled": "1", "development_settings_enabled": "1"}}),
