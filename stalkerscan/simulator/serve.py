@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from stalkerscan.errors import UsageError
-from stalkerscan.simulator.serving import EMULATOR_PORTS, serve_until_stopped
+from stalkerscan.simulator.serving import check_port_for_user, serve_until_stopped
 
 
 def serve_forever(profile: str, *, mode: str | None, port: int, console: Console) -> None:
@@ -15,10 +15,7 @@ def serve_forever(profile: str, *, mode: str | None, port: int, console: Console
     or ``ios`` (default for iPhone profiles)."""
     from stalkerscan.demo import simulated_phone
 
-    if port in EMULATOR_PORTS or not 0 <= port < 65536:
-        raise UsageError(f"Port {port} cannot be used for a simulated phone.",
-                         "Choose 0 (any free port) or a port outside 5555-5585, where the adb "
-                         "server looks for emulators and would adopt the simulated phone.")
+    check_port_for_user(port, "a simulated phone")
     kind, phone = simulated_phone(profile)
     mode = mode or ("ios" if kind == "ios" else "android-host")
     if (mode == "ios") != (kind == "ios"):

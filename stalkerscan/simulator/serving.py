@@ -1,7 +1,8 @@
 """What every simulated phone's server needs, whichever protocol it speaks.
 
-- :data:`EMULATOR_PORTS` and :func:`check_listen_address`: loopback only, never 5555-5585,
-  where the adb server adopts anything listening as an emulator;
+- :data:`EMULATOR_PORTS`, :func:`check_listen_address` and :func:`check_port_for_user`:
+  loopback only, never 5555-5585, where the adb server adopts anything listening as an
+  emulator;
 - :func:`free_port`: a free loopback port outside that range;
 - :class:`LoopThread`: an asyncio event loop on a daemon thread that stops cleanly;
 - :func:`paced_pieces`: an answer cut and paced as the ``fragment`` and
@@ -21,6 +22,8 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
+
+from stalkerscan.errors import UsageError
 
 EMULATOR_PORTS = range(5555, 5586)
 """Ports the adb server scans for emulators: a simulated phone there would be adopted."""
@@ -47,6 +50,18 @@ def check_listen_address(host: str, port: int) -> None:
                          "emulators; pick another port or 0 for a free one")
     if not 0 <= port < 65536:
         raise ValueError(f"port {port} is not a TCP port")
+
+
+def check_port_for_user(port: int, what: str) -> None:
+    """:func:`check_listen_address` for a port a person chose (0: any free port), as a
+    :class:`~stalkerscan.errors.UsageError` that says what to do instead."""
+    try:
+        check_listen_address("127.0.0.1", port)
+    except ValueError as exc:
+        raise UsageError(f"Port {port} cannot be used for {what}.",
+                         "Choose 0 (any free port) or a port outside 5555-5585, where the adb "
+                         "server looks for emulators and would adopt the simulated phone."
+                         ) from exc
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -33,7 +33,7 @@ from stalkerscan.errors import AdbMissingError, AdbServerError
 from stalkerscan.simulator.android.adbd import AdbdServer, read_request_log
 from stalkerscan.simulator.android.base import AndroidPhoneModel
 from stalkerscan.simulator.android.host_server import AdbHostServer
-from stalkerscan.simulator.requestlog import LoggedRequest
+from stalkerscan.simulator.requestlog import LoggedRequest, Verdict
 from stalkerscan.simulator.serving import (
     EMULATOR_PORTS,
     STOP_TIMEOUT,
@@ -214,7 +214,7 @@ class AdbdProcess:
 
     def write_attempts(self) -> list[LoggedRequest]:
         """Every refused request so far."""
-        return [entry for entry in self.requests() if entry.verdict.value == "refused"]
+        return [entry for entry in self.requests() if entry.verdict is Verdict.REFUSED]
 
     def stop(self) -> None:
         if self._process is not None:

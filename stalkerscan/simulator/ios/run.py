@@ -30,7 +30,7 @@ from typing import Any
 from stalkerscan.errors import UsageError
 from stalkerscan.simulator.ios.phone import SimulatedIPhone
 from stalkerscan.simulator.ios.usbmuxd import UsbmuxdServer
-from stalkerscan.simulator.serving import EMULATOR_PORTS, LoopThread
+from stalkerscan.simulator.serving import EMULATOR_PORTS, LoopThread, check_port_for_user
 
 _START_TIMEOUT = 15.0
 
@@ -84,10 +84,8 @@ class UsbmuxdRunner:
             raise UsageError("Give either a unix socket path or a TCP port, not both.")
         if tcp_port is None and socket_path is None and not hasattr(socket, "AF_UNIX"):
             tcp_port = 0  # no unix sockets on this platform
-        if tcp_port is not None and (tcp_port in EMULATOR_PORTS or not 0 <= tcp_port < 65536):
-            raise UsageError(f"Port {tcp_port} cannot be used for the simulated usbmuxd.",
-                             "Choose 0 (any free port) or a port outside 5555-5585, where adb "
-                             "looks for emulators.")
+        if tcp_port is not None:
+            check_port_for_user(tcp_port, "the simulated usbmuxd")
         self.server = UsbmuxdServer(phones)
         """The usbmuxd being run."""
         self._tcp_port = tcp_port

@@ -131,12 +131,17 @@ def test_tcp_on_loopback(make_phone, pair_folder):
         probe.connect(("127.0.0.1", int(port)))
 
 
-@pytest.mark.parametrize("options", [{"tcp_port": 5555}, {"tcp_port": 5585},
-                                     {"tcp_port": 70000},
-                                     {"tcp_port": 0, "socket_path": "/tmp/x.sock"}])
-def test_refused_addresses(make_phone, options):
-    with pytest.raises(UsageError):
+@pytest.mark.parametrize(("options", "message"), [
+    ({"tcp_port": 5555}, "Port 5555 cannot be used for the simulated usbmuxd"),
+    ({"tcp_port": 5585}, "Port 5585 cannot be used"),
+    ({"tcp_port": 70000}, "Port 70000 cannot be used"),
+    ({"tcp_port": 0, "socket_path": "/tmp/x.sock"}, "either a unix socket path or a TCP port"),
+])
+def test_refused_addresses(make_phone, options, message):
+    with pytest.raises(UsageError, match=message) as caught:
         UsbmuxdRunner([make_phone()], **options)
+    if "tcp_port" in options and len(options) == 1:
+        assert "5555-5585" in (caught.value.advice or "")
 
 
 def test_colon_in_socket_path_is_refused(make_phone, tmp_path):
