@@ -218,8 +218,7 @@ class IndicatorIndex(Matcher):
                 # One certificate under several families: let the app's own name or file
                 # hash decide when it can, and say so either way.
                 agreeing = [e for e in entries if e.family_id in named]
-                names = ", ".join(f"{e.family_name} ({', '.join(p.source for p in e.provenance)})"
-                                  for e in entries)
+                names = _family_names(entries)
                 if agreeing:
                     note = (f"This certificate is listed under several families ({names}); the "
                             f"app's package name or file hash points to this one.")
@@ -271,9 +270,14 @@ class IndicatorIndex(Matcher):
         others = [e for e in self.lookup(kind, value) if e.family_id != entry.family_id]
         if not others:
             return None
-        names = ", ".join(f"{e.family_name} ({', '.join(p.source for p in e.provenance)})"
-                          for e in others)
-        return f"The same {kind.split(':')[0].replace('_', ' ')} is also listed under: {names}."
+        return (f"The same {kind.split(':')[0].replace('_', ' ')} is also listed under: "
+                f"{_family_names(others)}.")
+
+
+def _family_names(entries: Iterable[IndexEntry]) -> str:
+    """``Family (source, source), Other (source)``: who lists an indicator, for a note."""
+    return ", ".join(f"{e.family_name} ({', '.join(p.source for p in e.provenance)})"
+                     for e in entries)
 
 
 class _Matches:
