@@ -15,6 +15,7 @@ from stalkerscan import __version__
 from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.case import AnalysisResult
 from stalkerscan.model.findings import Severity
+from stalkerscan.model.ios import IosInventory
 from stalkerscan.model.serialize import to_data
 from stalkerscan.report.sanitize import is_invisible
 
@@ -42,9 +43,9 @@ def report_data(result: AnalysisResult) -> dict[str, Any]:
     platform = "android" if isinstance(inventory, AndroidInventory) else "ios"
     device: dict[str, Any] = {"platform": platform, **to_data(inventory.device),
                               "apps": len(inventory.apps)}
-    if platform == "ios":
-        device["profiles"] = len(getattr(inventory, "profiles", ()))
-        device["source"] = getattr(inventory, "source", "live")
+    if isinstance(inventory, IosInventory):
+        device["profiles"] = len(inventory.profiles)
+        device["source"] = inventory.source
     manifest = sorted(result.manifest, key=lambda e: e.path)
     return {
         "format": FORMAT,

@@ -48,6 +48,10 @@ def test_json_content() -> None:
     assert data["findings"][0]["matches"][0]["provenance"][0]["licence"] == "CC-BY-4.0"
     assert len(data["evidence"]) == len(result.manifest) and data["evidence"][0]["number"] == 1
     assert data["device"]["model"] == "Phone 7" and data["device"]["apps"] == 5
+    assert "profiles" not in data["device"]
+    iphone = json.loads(render_json(casekit.infected_ios()))["device"]
+    assert iphone["platform"] == "ios" and iphone["source"] == "live"
+    assert iphone["profiles"] == len(casekit.infected_ios().inventory.profiles) > 0
 
 
 def test_json_escapes_invisible_characters_but_keeps_the_text() -> None:
