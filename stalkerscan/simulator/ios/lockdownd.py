@@ -20,7 +20,6 @@ refused (not read-only)     ``SetProhibited`` / ``InvalidService``  SetProhibite
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Mapping
@@ -34,6 +33,7 @@ from stalkerscan.simulator.ios.phone import (
 )
 from stalkerscan.simulator.ios.stream import (
     DeviceStream,
+    pause_before_answering,
     read_prefixed_plist,
     write_prefixed_plist,
 )
@@ -143,9 +143,7 @@ async def serve_lockdownd(phone: SimulatedIPhone, stream: DeviceStream) -> None:
         if not isinstance(request, Mapping):
             return
         verdict, _ = phone.admit_lockdown(request)
-        latency = phone.faults.latency_ms
-        if latency:
-            await asyncio.sleep(latency / 1000)
+        await pause_before_answering(phone.faults)
         name = str(request.get("Request", ""))
         if verdict is Verdict.REFUSED:
             error = LOCKDOWN_REFUSAL_ERRORS.get(name, "InvalidRequest")

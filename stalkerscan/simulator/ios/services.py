@@ -16,7 +16,6 @@ MCInstall answers ``HelloHostIdentifier``, ``GetProfileList``, ``GetCloudConfigu
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +33,7 @@ from stalkerscan.simulator.ios.profile import (
 )
 from stalkerscan.simulator.ios.stream import (
     DeviceStream,
+    pause_before_answering,
     read_prefixed_plist,
     write_prefixed_plist,
 )
@@ -250,12 +250,6 @@ async def serve_service(phone: SimulatedIPhone, service: str, stream: DeviceStre
         await _serve_unserved(phone, service, stream)
 
 
-async def _latency(phone: SimulatedIPhone) -> None:
-    latency = phone.faults.latency_ms
-    if latency:
-        await asyncio.sleep(latency / 1000)
-
-
 async def _serve_installation_proxy(phone: SimulatedIPhone, stream: DeviceStream) -> None:
     while True:
         request = await read_prefixed_plist(stream)
@@ -263,7 +257,7 @@ async def _serve_installation_proxy(phone: SimulatedIPhone, stream: DeviceStream
             return
         command = str(request.get("Command", ""))
         verdict, _ = phone.admit_service(INSTALLATION_PROXY, command, request)
-        await _latency(phone)
+        await pause_before_answering(phone.faults)
         proxy = InstallationProxy(phone.profile, phone.faults.browse_page_size)
         options = request.get("ClientOptions")
         options = options if isinstance(options, Mapping) else {}
@@ -284,7 +278,7 @@ async def _serve_mcinstall(phone: SimulatedIPhone, stream: DeviceStream) -> None
             return
         request_type = str(request.get("RequestType", ""))
         verdict, _ = phone.admit_service(MCINSTALL, request_type, request)
-        await _latency(phone)
+        await pause_before_answering(phone.faults)
         if verdict is Verdict.REFUSED:
             response = config.refusal(request_type)
         elif request_type == "GetProfileList":

@@ -229,6 +229,12 @@ class DeviceStream:
             await asyncio.wait_for(self._writer.wait_closed(), 1.0)
 
 
+async def pause_before_answering(faults: IosFaults) -> None:
+    """The ``latency_ms`` fault: wait before answering a request."""
+    if faults.latency_ms:
+        await asyncio.sleep(faults.latency_ms / 1000)
+
+
 # --------------------------------------------------------------------------- plist framing
 async def read_prefixed_plist(stream: DeviceStream) -> Any:
     """One 4-byte big-endian length + property list (lockdownd and its services)."""
