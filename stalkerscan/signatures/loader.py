@@ -52,7 +52,7 @@ def load_file(path: Path, context: ImportContext | None = None) -> ImportResult:
     return importer.load(path, context)
 
 
-def load_path(path: Path, context: ImportContext | None = None) -> FolderContents:
+def load_path(path: Path) -> FolderContents:
     """Import a file or every signature file under a folder (sorted, recursive)."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*")
@@ -72,11 +72,7 @@ def load_path(path: Path, context: ImportContext | None = None) -> FolderContent
         if file.suffix.lower() in YARA_SUFFIXES:
             yara.append(str(file))
             continue
-        file_context = context
-        if context is not None and path.is_dir():
-            file_context = ImportContext(source=context.source, licence=context.licence,
-                                         version=context.version, display_path=None)
-        results.append(load_file(file, file_context))
+        results.append(load_file(file))
     return FolderContents(tuple(results), tuple(yara))
 
 

@@ -274,8 +274,8 @@ def _load_community(downloaded: DownloadedSet, context: ImportContext) -> Folder
         if path.suffix.lower() in YARA_SUFFIXES:
             yara.append(str(path))
             continue
-        results.append(load_file(path, ImportContext(
-            version=context.version, display_path=f"{fetched.url}")))
+        results.append(load_file(path, ImportContext(version=context.version,
+                                                     display_path=fetched.url)))
     return FolderContents(tuple(results), tuple(yara))
 
 
