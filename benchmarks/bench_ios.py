@@ -98,7 +98,7 @@ def _run(work: Path, repeat: int) -> int:
                 start = time.perf_counter()
                 scanned = scan_iphone(work / f"scan-{runs}", udid=None, usbmux_address=address, examiner=None,
                                       case_id=None, sigs=sigs, locale="en", formats=("json",), progress=None,
-                                      on_wait=None, wait_seconds=5, first_analysis=api.first_analysis)
+                                      on_wait=None, wait_seconds=5)
                 whole.append(time.perf_counter() - start)
                 assert scanned.complete
         assert phone.log.write_attempts() == []

@@ -7,10 +7,11 @@ the command line is a thin layer over these. See docs/api.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from stalkerscan import errors
 from stalkerscan.acquire.progress import NullProgress, Progress
@@ -18,7 +19,7 @@ from stalkerscan.analysis import analyse, apks_worth_pulling
 from stalkerscan.errors import CaseExistsError, DeviceError, StalkerscanError, UsageError
 from stalkerscan.model.case import AnalysisResult, VerdictLevel
 from stalkerscan.outputs import FORMATS, analysis_files, rendered_reports
-from stalkerscan.preserve.case import CaseFolder, seal_quietly
+from stalkerscan.preserve.case import CaseFolder, closed_on_crash, seal_quietly
 from stalkerscan.preserve.verify import VerifyReport, verify_case
 from stalkerscan.signatures.signature_set import SignatureSet, load_signature_set
 
@@ -105,6 +106,38 @@ def first_analysis(case: CaseFolder, sigs: SignatureSet, *, locale: str, formats
         return None
 
 
+def finish_scan(
+    case: CaseFolder,
+    *,
+    complete: bool,
+    reason: str | None,
+    facts: Mapping[str, Any],
+    error: StalkerscanError | None,
+    sigs: SignatureSet,
+    locale: str,
+    formats: Sequence[str],
+    events: Sequence[tuple[str, Mapping[str, Any]]] = (),
+) -> Case:
+    """The one ending of every scan and import: log ``events`` in custody, record how the
+    acquisition ended, run the first analysis, and seal, whatever happens.
+
+    A disk that fills up or turns read-only here makes an incomplete case (exit code 4) with
+    everything written so far kept, not an error that loses the case: reading had started,
+    and ``analyze`` finishes the job once there is room again.
+    """
+    try:
+        for event, details in events:
+            case.custody.append(event, details)
+        case.close_acquisition(complete=complete, reason=reason, facts=facts)
+        analysis = first_analysis(case, sigs, locale=locale, formats=formats)
+    except errors.CaseWriteError as exc:
+        first = error if isinstance(error, errors.CaseWriteError) else exc
+        return Case(case.root, None, case.root, error=first)
+    finally:
+        seal_quietly(case)
+    return Case(case.root, analysis, case.root, error=error)
+
+
 def scan(
     out: Path | str,
     *,
@@ -148,8 +181,7 @@ def scan(
         return scan_iphone(
             out_path, udid=serial, usbmux_address=usbmux_address, examiner=examiner, case_id=case_id,
             sigs=sigs, locale=locale, formats=formats, progress=progress, on_wait=on_wait,
-            wait_seconds=wait_seconds, first_analysis=first_analysis,
-            request_timeout=min(request_timeout, 120.0),
+            wait_seconds=wait_seconds, request_timeout=min(request_timeout, 120.0),
         )
     raise UsageError(f"Unknown platform {chosen!r}: use android or ios.")
 
@@ -200,7 +232,8 @@ def _scan_android(
     })
     channel = open_channel(client, phone, request_timeout=request_timeout)
     acquirer = AndroidAcquirer(channel, case, progress=progress)
-    result = acquirer.acquire(choose_apks=lambda c: apks_worth_pulling(c, pull_apks, sigs))
+    with closed_on_crash(case, "The scan"):
+        result = acquirer.acquire(choose_apks=lambda c: apks_worth_pulling(c, pull_apks, sigs))
     facts = {
         "device_serial": phone.entry.serial,
         "device_model": _android_model(case) or phone.entry.model,
@@ -213,18 +246,8 @@ def _scan_android(
         "apk_policy": pull_apks,
         "signatures": sigs.summary(),
     }
-    try:
-        case.close_acquisition(complete=result.complete, reason=result.reason, facts=facts)
-        analysis = first_analysis(case, sigs, locale=locale, formats=formats)
-    except errors.CaseWriteError as exc:
-        # The disk filled up or turned read-only: reading had started, so this is an
-        # incomplete scan (exit code 4) with everything written so far kept, not an error
-        # that loses the case. `analyze` finishes the job once there is room again.
-        first = result.error if isinstance(result.error, errors.CaseWriteError) else exc
-        return Case(case.root, None, case.root, error=first)
-    finally:
-        seal_quietly(case)
-    return Case(case.root, analysis, case.root, error=result.error)
+    return finish_scan(case, complete=result.complete, reason=result.reason, facts=facts, error=result.error,
+                       sigs=sigs, locale=locale, formats=formats)
 
 
 def scan_androidqf(
@@ -242,7 +265,7 @@ def scan_androidqf(
 
     Every file is copied into the case byte for byte (and hashed); the folder is only read.
     """
-    from stalkerscan.acquire.androidqf import import_androidqf
+    from stalkerscan.acquire.androidqf import androidqf_files, import_androidqf
 
     source = Path(folder).expanduser()
     if not source.is_dir():
@@ -252,17 +275,22 @@ def scan_androidqf(
         raise UsageError("The case folder cannot be inside the androidqf folder.",
                          "Choose --out somewhere else: the androidqf folder is only read.")
     sigs = resolve_signatures(signatures)
+    files = androidqf_files(source)  # a folder that is not one is refused before a case exists
     case = CaseFolder.create(out_path, platform="android", source="androidqf", case_id=case_id, examiner=examiner)
-    case.custody.append("import_started", {"source": "androidqf", "path": str(source.resolve()),
-                                           "signatures": sigs.summary()})
-    try:
-        copied = import_androidqf(source, case, progress=progress)
-        case.close_acquisition(complete=True, reason=None, facts={
-            "source_folder": str(source.resolve()), "files_copied": copied, "signatures": sigs.summary()})
-        analysis = first_analysis(case, sigs, locale=locale, formats=formats)
-    finally:
-        seal_quietly(case)
-    return Case(case.root, analysis, case.root)
+    facts: dict[str, Any] = {"source_folder": str(source.resolve()), "signatures": sigs.summary()}
+    error: errors.CaseWriteError | None = None
+    with closed_on_crash(case, "The import"):
+        try:
+            case.custody.append("import_started", {"source": "androidqf", "path": str(source.resolve()),
+                                                   "signatures": sigs.summary()})
+            not_copied = import_androidqf(source, files, case, progress=progress)
+            facts.update(files_copied=len(files) - len(not_copied), files_not_copied=not_copied)
+            reason = (f"{len(not_copied)} file(s) of the androidqf folder could not be copied whole: "
+                      f"{', '.join(not_copied[:5])}." if not_copied else None)
+        except errors.CaseWriteError as exc:  # the disk filled up: an incomplete case, as for a scan
+            error, reason = exc, exc.message
+    return finish_scan(case, complete=reason is None, reason=reason, facts=facts, error=error,
+                       sigs=sigs, locale=locale, formats=formats)
 
 
 def _android_model(case: CaseFolder) -> str | None:

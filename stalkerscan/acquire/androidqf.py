@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from stalkerscan.acquire.progress import NullProgress, Progress
-from stalkerscan.errors import CaseWriteError, InputFileError
+from stalkerscan.errors import InputFileError
 from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.artifacts import Outcome
 from stalkerscan.model.common import SourceRef
-from stalkerscan.preserve.case import CaseFolder, safe_component
+from stalkerscan.preserve.case import CaseFolder, RecordWriter, safe_component
 
 IMPORT_DIR = "import"
 ARTIFACT = "androidqf_file"
@@ -26,8 +27,12 @@ MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
-def _files(folder: Path) -> list[Path]:
-    """Regular files under the folder (symbolic links are not followed), sorted."""
+def androidqf_files(folder: Path) -> list[Path]:
+    """The regular files of an androidqf folder (symbolic links are not followed), sorted.
+
+    Raises :class:`InputFileError` when the folder does not look like one androidqf acquisition,
+    before anything is created.
+    """
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
@@ -41,6 +46,11 @@ def _files(folder: Path) -> list[Path]:
                     f"{folder} holds more than {MAX_FILES} files; it does not look like an androidqf folder.",
                     "Give the folder androidqf created for one phone.",
                 )
+    if not any(p.name in ("packages.json", "dumpsys.txt", "getprop.txt") for p in found):
+        raise InputFileError(
+            f"{folder} does not look like an androidqf acquisition (no packages.json, dumpsys.txt or getprop.txt).",
+            "Give the folder androidqf created for one phone.",
+        )
     return found
 
 
@@ -50,43 +60,43 @@ def _case_name(relative: Path) -> str:
     return "/".join([IMPORT_DIR, *parts])
 
 
-def import_androidqf(folder: Path, case: CaseFolder, *, progress: Progress | None = None) -> int:
-    """Copy every file of an androidqf folder into the case; returns how many were copied."""
+def _copy(path: Path, writer: RecordWriter) -> str | None:
+    """Copy one file into its record's ``data`` stream; why it was not copied whole, or None."""
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            writer.write("data", b"")  # an empty file is kept as an empty file
+            while chunk := handle.read(_CHUNK):
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    return f"larger than {MAX_FILE_BYTES} bytes; not copied further"
+                writer.write("data", chunk)
+    except OSError as exc:  # reading the original (writing the case raises CaseWriteError)
+        return f"could not read: {exc.strerror or exc}"
+    return None
+
+
+def import_androidqf(folder: Path, files: Sequence[Path], case: CaseFolder, *,
+                     progress: Progress | None = None) -> list[str]:
+    """Copy ``files`` (from :func:`androidqf_files`) of an androidqf folder into the case;
+    returns the files (relative to the folder) that could not be copied whole."""
     progress = progress or NullProgress()
-    files = _files(folder)
-    if not any(p.name in ("packages.json", "dumpsys.txt", "getprop.txt") for p in files):
-        raise InputFileError(
-            f"{folder} does not look like an androidqf acquisition (no packages.json, dumpsys.txt or getprop.txt).",
-            "Give the folder androidqf created for one phone.",
-        )
     progress.start(len(files))
-    copied = 0
+    not_copied: list[str] = []
     try:
         for path in files:
             relative = path.relative_to(folder)
             progress.step(f"Copying {relative.as_posix()[:80]}")
             writer = case.begin_record(ARTIFACT, channel="androidqf", request=relative.as_posix(),
                                        stream_paths={"data": _case_name(relative)})
-            try:
-                size = 0
-                with path.open("rb") as handle:
-                    while chunk := handle.read(_CHUNK):
-                        size += len(chunk)
-                        if size > MAX_FILE_BYTES:
-                            writer.finish(Outcome.FAILED, error=f"larger than {MAX_FILE_BYTES} bytes; not copied further")
-                            break
-                        writer.write("data", chunk)
-                    else:
-                        writer.write("data", b"")  # an empty file is kept as an empty file
-                        writer.finish(Outcome.OK)
-                        copied += 1
-            except CaseWriteError:
-                raise
-            except OSError as exc:
-                writer.finish(Outcome.FAILED, error=f"could not read: {exc.strerror or exc}")
+            with writer:
+                problem = _copy(path, writer)
+                if problem is not None:
+                    writer.finish(Outcome.FAILED, error=problem)
+                    not_copied.append(relative.as_posix())
     finally:
         progress.done()
-    return copied
+    return not_copied
 
 
 def inventory_from_case(case: CaseFolder) -> AndroidInventory:

@@ -27,7 +27,7 @@ import os
 import re
 import socket
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -642,11 +642,23 @@ def seal_quietly(case: CaseFolder) -> None:
         _log.exception("could not seal case %s", case.root)
 
 
-def abandon(case: CaseFolder, reason: str) -> None:
-    """End an acquisition that stopped unexpectedly: closed as incomplete, then sealed."""
+@contextlib.contextmanager
+def closed_on_crash(case: CaseFolder, what: str) -> Iterator[None]:
+    """Around an acquisition: when something it does not handle itself ends it (a bug, Ctrl-C
+    outside its own handling), the case is still closed as incomplete and sealed, because the
+    evidence read so far counts; then the exception goes on. ``what``: ``The scan``..."""
     try:
-        if case.acquisition() is None:
-            case.close_acquisition(complete=False, reason=reason, facts={})
-    except CaseWriteError:
-        _log.exception("could not close case %s", case.root)
-    seal_quietly(case)
+        yield
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            reason = f"{what} was stopped (Ctrl-C) before it finished. Everything read before that is kept."
+        else:
+            reason = (f"{what} stopped unexpectedly (an internal error, {type(exc).__name__}). "
+                      "Everything read before that is kept.")
+        try:
+            if case.acquisition() is None:
+                case.close_acquisition(complete=False, reason=reason, facts={})
+        except CaseWriteError:
+            _log.exception("could not close case %s", case.root)
+        seal_quietly(case)
+        raise

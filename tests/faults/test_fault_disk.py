@@ -220,3 +220,27 @@ def test_disk_full_while_writing_the_report(tmp_path, bundled_signatures):
     assert again.complete and (again.analysis_dir / "report.html").is_file()
     assert verify_case(case.path).ok
     assert phone.log.write_attempts() == []
+
+
+@pytest.mark.timeout(90)
+def test_iphone_disk_full_while_writing_the_report(tmp_path, bundled_signatures):
+    # The same promise on an iPhone: everything was read; the disk fills up as the report is
+    # written; the case is kept, verifiable, and the scan ends with exit code 4, not an error.
+    from stalkerscan.simulator.ios.phone import SimulatedIPhone
+    from stalkerscan.simulator.ios.run import running_usbmuxd
+
+    phone = SimulatedIPhone.load("ios-clean")
+    out = tmp_path / "case"
+    with pytest.MonkeyPatch.context() as patch, running_usbmuxd([phone]) as address:
+        disk = DiskFault(out, errno.ENOSPC, nth_write_to("report.html")).install(patch)
+        case = api.scan(out, platform="ios", usbmux_address=address, signatures=bundled_signatures,
+                        wait_seconds=5)
+    assert disk.fired
+    assert isinstance(case.error, CaseWriteError) and "report.html" in case.error.message
+    assert case.exit_code == EXIT_INCOMPLETE and case.result is None
+    acquisition = json.loads((out / "acquisition.json").read_text())
+    assert acquisition["complete"] is True
+    assert verify_case(out).ok
+    again = api.analyze(out, signatures=bundled_signatures)
+    assert again.complete and (again.analysis_dir / "report.html").is_file()
+    assert phone.log.write_attempts() == []

@@ -273,3 +273,20 @@ def test_verify_catches_a_flipped_byte_in_every_file_of_a_real_case(infected, tm
             assert rel in report.changed, rel
         path.write_bytes(original)
     assert verify_case(copy).ok
+
+
+def test_a_bug_during_the_scan_still_closes_and_seals_the_case(tmp_path, bundled_signatures, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("a bug in choosing APKs")
+
+    monkeypatch.setattr("stalkerscan.api.apks_worth_pulling", broken)
+    phone = phone_from(small_profile())
+    with pytest.raises(RuntimeError):
+        scan_phone(phone, tmp_path / "case", bundled_signatures)
+    acquisition = json.loads((tmp_path / "case" / "acquisition.json").read_text())
+    assert acquisition["complete"] is False
+    assert acquisition["incomplete_reason"] == (
+        "The scan stopped unexpectedly (an internal error, RuntimeError). Everything read before that is kept.")
+    report = verify_case(tmp_path / "case")
+    assert report.ok and report.sealed
+    assert [r.name for r in CaseFolder.open(tmp_path / "case").records()][-1] == "clock_end"

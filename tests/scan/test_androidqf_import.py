@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
 from stalkerscan import api
-from stalkerscan.errors import CaseExistsError, InputFileError, UsageError
+from stalkerscan.errors import EXIT_INCOMPLETE, CaseExistsError, InputFileError, UsageError
 from stalkerscan.preserve.verify import verify_case
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "captures" / "androidqf"
@@ -43,8 +44,10 @@ def test_real_androidqf_folder_imports_and_verifies(androidqf_folder, tmp_path, 
 def test_not_an_androidqf_folder(tmp_path, bundled_signatures):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "notes.txt").write_text("hello")
-    with pytest.raises(InputFileError):
+    with pytest.raises(InputFileError) as error:
         api.scan_androidqf(tmp_path / "src", tmp_path / "case", signatures=bundled_signatures)
+    assert "does not look like an androidqf acquisition" in error.value.message
+    assert not (tmp_path / "case").exists()  # refused before any case folder is made
 
 
 def test_case_folder_rules_still_apply(tmp_path, bundled_signatures):
@@ -66,3 +69,18 @@ def test_symlinks_in_the_folder_are_not_followed(tmp_path, bundled_signatures):
     case = api.scan_androidqf(tmp_path / "src", tmp_path / "case", signatures=bundled_signatures)
     assert not (case.path / "import" / "link.txt").exists()
     assert (case.path / "import" / "getprop.txt").read_text() == "[ro.product.model]: [X]\n"
+
+
+def test_a_file_not_copied_whole_makes_the_case_incomplete(tmp_path, bundled_signatures, monkeypatch):
+    monkeypatch.setattr("stalkerscan.acquire.androidqf.MAX_FILE_BYTES", 64)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "getprop.txt").write_text("[ro.product.model]: [X]\n")
+    (tmp_path / "src" / "dumpsys.txt").write_bytes(b"x" * 100)
+    case = api.scan_androidqf(tmp_path / "src", tmp_path / "case", signatures=bundled_signatures)
+    assert not case.complete and case.exit_code == EXIT_INCOMPLETE
+    assert case.result.info.incomplete_reason == (
+        "1 file(s) of the androidqf folder could not be copied whole: dumpsys.txt.")
+    acquisition = json.loads((case.path / "acquisition.json").read_text())
+    assert (acquisition["files_copied"], acquisition["files_not_copied"]) == (1, ["dumpsys.txt"])
+    assert (case.path / "import" / "getprop.txt").read_text() == "[ro.product.model]: [X]\n"
+    assert verify_case(case.path).ok

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from stalkerscan.acquire.progress import NullProgress, Progress
-from stalkerscan.errors import InputFileError, StalkerscanError, UsageError
+from stalkerscan.errors import CaseWriteError, InputFileError, StalkerscanError, UsageError
 from stalkerscan.model.artifacts import IosArtifact, Outcome, RawRecord
 from stalkerscan.parse.ios.backup import (
     CLOUD_CONFIGURATION_FILE,
@@ -48,7 +48,7 @@ from stalkerscan.parse.ios.backup import (
     STATUS_PLIST,
     is_profile_file,
 )
-from stalkerscan.preserve.case import CaseFolder, abandon, seal_quietly
+from stalkerscan.preserve.case import CaseFolder, closed_on_crash
 
 if TYPE_CHECKING:
     from stalkerscan.api import Case
@@ -468,7 +468,7 @@ def scan_backup(
     ``password_prompt`` is called (at most three times) when the backup is encrypted; by default
     the password is asked on the terminal without echo. The backup itself is never modified.
     """
-    from stalkerscan.api import Case, ensure_new_case_dir, first_analysis, resolve_signatures
+    from stalkerscan.api import ensure_new_case_dir, finish_scan, resolve_signatures
     from stalkerscan.outputs import FORMATS
 
     root = locate_backup(backup_dir)
@@ -481,31 +481,31 @@ def scan_backup(
     progress = progress or NullProgress()
     case = CaseFolder.create(out_path, platform="ios", source="ios-backup", case_id=case_id, examiner=examiner)
     acquirer = BackupAcquirer(root, case, progress=progress, password_prompt=password_prompt)
-    try:
-        case.custody.append("backup_opened", {"path": str(root), "signatures": sigs.summary()})
-        complete, reason = acquirer.acquire()
-    except BaseException as exc:
-        abandon(case, f"The analysis of the backup stopped unexpectedly ({type(exc).__name__}); "
-                       "everything read before that is kept.")
-        raise
-    try:
-        facts = _device_facts(case)
-        case.custody.append("device_identified", {"platform": "ios", "source": "ios-backup", **facts})
-        case.close_acquisition(complete=complete, reason=reason, facts={
-            "device_serial": facts["udid"],
-            "device_model": facts["product_type"],
-            "ios_version": facts["ios_version"],
+    error: StalkerscanError | None = None
+    with closed_on_crash(case, "The analysis of the backup"):
+        try:
+            case.custody.append("backup_opened", {"path": str(root), "signatures": sigs.summary()})
+            complete, reason = acquirer.acquire()
+            error = acquirer.error
+        except CaseWriteError as exc:  # the disk filled up: an incomplete case, as for a scan
+            complete, reason, error = False, exc.message, exc
+    device = _device_facts(case)
+    return finish_scan(
+        case, complete=complete, reason=reason, error=error, sigs=sigs, locale=locale,
+        formats=formats or FORMATS,
+        events=[("device_identified", {"platform": "ios", "source": "ios-backup", **device})],
+        facts={
+            "device_serial": device["udid"],
+            "device_model": device["product_type"],
+            "ios_version": device["ios_version"],
             "backup_path": str(root),
             "backup_encrypted": acquirer.encrypted,
             "backup_decrypted": acquirer.keys is not None,
             "files_read": acquirer.files_read,
             "bytes_read": acquirer.bytes_read,
             "signatures": sigs.summary(),
-        })
-        analysis = first_analysis(case, sigs, locale=locale, formats=formats or FORMATS)
-    finally:
-        seal_quietly(case)
-    return Case(case.root, analysis, case.root, error=acquirer.error)
+        },
+    )
 
 
 # A backup's Manifest.db comes from someone else: its schema could hold views or triggers that

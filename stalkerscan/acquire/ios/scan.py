@@ -21,12 +21,11 @@ from stalkerscan.acquire.ios.client import IphoneSession, open_session
 from stalkerscan.acquire.progress import NullProgress, Progress
 from stalkerscan.acquire.result import AcquisitionResult
 from stalkerscan.errors import DeviceLockedError
-from stalkerscan.preserve.case import CaseFolder, abandon, seal_quietly
+from stalkerscan.preserve.case import CaseFolder, closed_on_crash
 
 if TYPE_CHECKING:
     from stalkerscan.api import Case
-    from stalkerscan.model.case import AnalysisResult
-    from stalkerscan.signatures.runtime import SignatureSet
+    from stalkerscan.signatures.signature_set import SignatureSet
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +109,6 @@ def scan_iphone(
     progress: Progress | None,
     on_wait: Callable[[str], None] | None,
     wait_seconds: float,
-    first_analysis: Callable[..., AnalysisResult | None],
     request_timeout: float = 60.0,
 ) -> Case:
     """Scan the iPhone ``udid`` (or the only one connected) into the new case folder ``out_path``.
@@ -120,7 +118,7 @@ def scan_iphone(
     cannot be read at all (no case folder is created then); otherwise returns the case, marked
     incomplete with ``Case.error`` set if the scan stopped early.
     """
-    from stalkerscan.api import Case
+    from stalkerscan.api import finish_scan
 
     progress = progress or NullProgress()
     deadline = time.monotonic() + wait_seconds
@@ -144,25 +142,16 @@ def scan_iphone(
             "signatures": sigs.summary(),
             "not_visible_over_usb": NOT_VISIBLE_OVER_USB,
         })
-        try:
+        with closed_on_crash(case, "The scan"):
             result = IosAcquirer(session, case, progress=progress).acquire()
-        except BaseException as exc:
-            # A bug or an interrupt outside the plan's own handling: the evidence still counts.
-            abandon(case, f"The scan stopped unexpectedly ({type(exc).__name__}); "
-                                 "everything saved before that is kept.")
-            raise
-        try:
-            case.custody.append("clock_compared", {
-                "source": "lockdown TimeIntervalSince1970, read at the start and the end of the scan",
-                "phone_minus_computer_start_s": result.clock_drift_start_s,
-                "phone_minus_computer_end_s": result.clock_drift_end_s,
-            })
-            case.close_acquisition(complete=result.complete, reason=result.reason,
-                                   facts=_facts(session, result, sigs))
-            analysis = first_analysis(case, sigs, locale=locale, formats=formats)
-        finally:
-            seal_quietly(case)
-        return Case(case.root, analysis, case.root, error=result.error)
+        clock = {
+            "source": "lockdown TimeIntervalSince1970, read at the start and the end of the scan",
+            "phone_minus_computer_start_s": result.clock_drift_start_s,
+            "phone_minus_computer_end_s": result.clock_drift_end_s,
+        }
+        return finish_scan(case, complete=result.complete, reason=result.reason, facts=_facts(session, result, sigs),
+                           error=result.error, sigs=sigs, locale=locale, formats=formats,
+                           events=[("clock_compared", clock)])
     finally:
         session.close()
 

@@ -85,7 +85,7 @@ def scan(address: str, out: Path, sigs, *, wait: float = 3.0, udid: str | None =
 
     case = scan_iphone(out, udid=udid, usbmux_address=address, examiner="Test Examiner", case_id="T-1",
                        sigs=sigs, locale="en", formats=("json",), progress=None, on_wait=on_wait,
-                       wait_seconds=wait, first_analysis=api.first_analysis)
+                       wait_seconds=wait)
     return case, waits
 
 
