@@ -63,7 +63,7 @@ _MC_REFUSALS: Mapping[str, tuple[str, int, str]] = {
 
 
 # --------------------------------------------------------------------------- installation_proxy
-def app_attributes(app: IosAppSpec, profile: IosPhoneProfile, sequence: int) -> dict[str, Any]:
+def app_attributes(app: IosAppSpec, sequence: int) -> dict[str, Any]:
     """Everything installation_proxy reports for one app (without computed attributes)."""
     attributes: dict[str, Any] = {
         "ApplicationType": app.application_type,
@@ -126,7 +126,7 @@ class InstallationProxy:
                     continue
             elif app_type != "Any" and app.application_type != app_type:
                 continue
-            full = app_attributes(app, self.profile, sequence)
+            full = app_attributes(app, sequence)
             if keep is None:
                 selected.append((app, full))
                 continue

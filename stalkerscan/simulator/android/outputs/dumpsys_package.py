@@ -46,7 +46,7 @@ _FLAG_ORDER = ("SYSTEM", "DEBUGGABLE", "HAS_CODE", "PERSISTENT", "FACTORY_TEST",
 _signature_cache: dict[str, str] = {}
 
 
-def signature_hash(app: AppSpec, seed: int) -> str:
+def signature_hash(app: AppSpec) -> str:
     """The ``signatures:[...]`` value: ``Signature.hashCode()`` of the signing certificate."""
     signer = app.apk.signer
     cached = _signature_cache.get(signer)
@@ -198,7 +198,7 @@ def package_block(ctx: Context, app: AppSpec, *, dump_all: bool, factory: bool =
             add(f"    packageSource={app.package_source if not factory else 0}")
         if sdk >= 34:
             add("    appMetadataFilePath=null")
-    sig = signature_hash(app, seed)
+    sig = signature_hash(app)
     if sdk <= 26:
         add(f"    signatures=PackageSignatures{{{identity_hash(seed, 'sig', pkg, tag)} [{sig}]}}")
     else:
@@ -373,7 +373,7 @@ def _resolver_tables(ctx: Context, apps: list[AppSpec], padding: str = "") -> It
     yield ""
 
 
-def _key_sets(ctx: Context, apps: list[AppSpec]) -> Iterator[str]:
+def _key_sets(apps: list[AppSpec]) -> Iterator[str]:
     yield "Key Set Manager:"
     for index, app in enumerate(apps):
         yield f"  [{app.package}]"
@@ -446,7 +446,7 @@ def _render_all(ctx: Context, apps: list[AppSpec], padding: str) -> bytes:
     pieces: list[str] = []
     pieces.extend(_preamble(ctx))
     pieces.extend(_resolver_tables(ctx, apps, padding))
-    pieces.extend(_key_sets(ctx, apps))
+    pieces.extend(_key_sets(apps))
     pieces.append("Packages:")
     for app in apps:
         pieces.extend(package_block(ctx, app, dump_all=False))
@@ -503,7 +503,7 @@ def render_one(ctx: Context, package: str) -> bytes:
     apps = [app]
     pieces: list[str] = []
     pieces.extend(_resolver_tables(ctx, apps))
-    pieces.extend(_key_sets(ctx, apps))
+    pieces.extend(_key_sets(apps))
     pieces.append("Packages:")
     pieces.extend(package_block(ctx, app, dump_all=True))
     if app.updated_system and app.factory is not None:

@@ -180,8 +180,7 @@ def stat_command(ctx: Context, fs: PhoneFiles, args: list[str]) -> ShellResult:
     return ShellResult(encode("".join(out)), encode("".join(err)), 1 if err else 0)
 
 
-def which(ctx: Context, fs: PhoneFiles, args: list[str], *, verbose_name: str = "which",
-          ) -> ShellResult:
+def which(ctx: Context, fs: PhoneFiles, args: list[str]) -> ShellResult:
     """``which NAME...`` / ``command -v NAME``: the first match along $PATH."""
     out: list[str] = []
     missing = False
