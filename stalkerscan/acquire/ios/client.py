@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import plistlib
 import ssl
 import threading
@@ -183,6 +184,18 @@ class LoopThread:
         except BaseException:
             future.cancel()
             raise
+
+    def run_mapped(self, make: Callable[[], Awaitable[T]], timeout: float, *, udid: str | None = None,
+                   address: str | None = None) -> T:
+        """:meth:`run`, with whatever pymobiledevice3 or the connection raised turned into a typed
+        :class:`DeviceError` with advice (:func:`map_error`). Our own errors (the read-only
+        guard's refusals among them), Ctrl-C and exit pass unchanged."""
+        try:
+            return self.run(make, timeout)
+        except (DeviceError, KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise map_error(exc, udid=udid, address=address) from exc
 
     def close(self, cleanup: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run ``cleanup``, cancel every task left, stop and close the loop, join the thread."""
@@ -354,14 +367,7 @@ class IphoneSession:
 
     # ------------------------------------------------------------------ plumbing
     def _run(self, make: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
-        try:
-            return self._loop.run(make, timeout or self.request_timeout)
-        except RequestRefusedError:
-            raise
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            raise map_error(exc, udid=self.udid, address=self.address) from exc
+        return self._loop.run_mapped(make, timeout or self.request_timeout, udid=self.udid, address=self.address)
 
     @staticmethod
     async def _exchange(connection: GuardedServiceConnection, message: Mapping[str, Any],
@@ -515,21 +521,12 @@ def open_session(
     loop = LoopThread()
     guard = RequestGuard()
     client: GuardedLockdownClient | None = None
-
-    def run(make: Callable[[], Awaitable[T]], timeout: float, device_udid: str | None = None) -> T:
-        try:
-            return loop.run(make, timeout)
-        except RequestRefusedError:
-            raise
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            raise map_error(exc, udid=device_udid, address=usbmux_address) from exc
+    run = functools.partial(loop.run_mapped, address=usbmux_address)
 
     try:
         device = choose_device(run(lambda: list_mux_devices(usbmux_address), connect_timeout), udid)
         folder = pairing_records_folder()
-        client = run(lambda: connect_lockdown(device, usbmux_address, guard, folder), connect_timeout, udid)
+        client = run(lambda: connect_lockdown(device, usbmux_address, guard, folder), connect_timeout, udid=udid)
         if not client.paired:
             _ask_for_trust(client, guard, run, wait_seconds=wait_seconds, on_wait=on_wait,
                            request_timeout=request_timeout, poll_interval=poll_interval, udid=udid)
@@ -563,7 +560,7 @@ def _ask_for_trust(client: GuardedLockdownClient, guard: RequestGuard, run: Call
 
     while True:
         try:
-            run(pair_once, request_timeout, udid)
+            run(pair_once, request_timeout, udid=udid)
             break
         except (DeviceUnauthorizedError, DeviceLockedError) as exc:
             # Waiting for the Trust tap, or for the phone to be unlocked so it can show it.
@@ -578,7 +575,7 @@ def _ask_for_trust(client: GuardedLockdownClient, guard: RequestGuard, run: Call
     async def start_session() -> bool:
         return await client.validate_pairing()
 
-    if not run(start_session, request_timeout, udid):
+    if not run(start_session, request_timeout, udid=udid):
         raise DeviceUnauthorizedError(
             "The iPhone accepted this computer but then refused to start a session.",
             "Unplug the iPhone, plug it in again, unlock it and scan again.",

@@ -28,10 +28,9 @@ from stalkerscan.acquire.ios.client import (
     LoopThread,
     connect_lockdown,
     list_mux_devices,
-    map_error,
     pairing_records_folder,
 )
-from stalkerscan.errors import DeviceError, RequestRefusedError
+from stalkerscan.errors import DeviceError
 
 if TYPE_CHECKING:
     from stalkerscan.devices import PhoneSummary
@@ -113,14 +112,7 @@ def list_iphones(usbmux_address: str | None, *, timeout: float = 20.0) -> list[P
     loop = LoopThread("stalkerscan-devices")
     try:
         def run(make: Callable[[], Awaitable[T]], udid: str | None = None) -> T:
-            try:
-                return loop.run(make, timeout)
-            except RequestRefusedError:
-                raise
-            except BaseException as exc:
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    raise
-                raise map_error(exc, udid=udid, address=address) from exc
+            return loop.run_mapped(make, timeout, udid=udid, address=address)
 
         devices = run(lambda: list_mux_devices(address))
         folder = pairing_records_folder()

@@ -32,6 +32,7 @@ from stalkerscan.errors import (
     NoDeviceError,
     PairingDeniedError,
     ProtocolError,
+    RequestRefusedError,
 )
 from stalkerscan.model.artifacts import Outcome
 from stalkerscan.parse.ios.inventory import build_ios_inventory
@@ -280,6 +281,20 @@ def test_loop_thread_times_out_and_closes_cleanly():
     with pytest.raises(asyncio.TimeoutError):
         loop.run(forever, 0.2)
     assert loop.run(lambda: asyncio.sleep(0, result=42), 1.0) == 42
+
+    # run_mapped: pymobiledevice3's errors become typed ones naming the phone; ours pass as they are.
+    async def raises(exc: BaseException) -> None:
+        raise exc
+
+    with pytest.raises(DeviceUnauthorizedError) as unauthorized:
+        loop.run_mapped(lambda: raises(pmd3.NotPairedError()), 1.0, udid="00008110-000000000000AAAA")
+    assert unauthorized.value.message == "The iPhone 00008110-000000000000AAAA has not trusted this computer yet."
+    refused = RequestRefusedError("Refused to send a request that is not on the read-only list.")
+    with pytest.raises(RequestRefusedError) as same:
+        loop.run_mapped(lambda: raises(refused), 1.0)
+    assert same.value is refused
+    with pytest.raises(DeviceTimeoutError):
+        loop.run_mapped(forever, 0.2)
     loop.close()
     assert loop.loop.is_closed()
     assert not [t for t in threading.enumerate() if t.name == "stalkerscan-iphone-test"]
