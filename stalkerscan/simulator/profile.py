@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -177,6 +178,16 @@ class ProfileCursor:
         if not isinstance(value, bool):
             raise self.error(f"expected true or false, got {_kind(value)}")
         return value
+
+    def timezone(self, value: Any) -> str:
+        """``value`` as an IANA time zone name the system knows, or an error."""
+        name = self.text(value, allow_empty=False)
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise self.error(f"{name!r} is not a time zone name (an IANA name like "
+                             "Europe/London)") from exc
+        return name
 
     def choice(self, value: Any, choices: tuple[str, ...]) -> str:
         """``value`` as one of ``choices``, or an error listing them."""

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from stalkerscan.simulator.android import permissions as perms
 from stalkerscan.simulator.android.base import AndroidState, TransportFaults
@@ -675,13 +675,7 @@ class _Parser:
         return sdk, SDK_TO_RELEASE[sdk]
 
     def _timezone(self, cur: ProfileCursor, device: Mapping[str, Any]) -> str:
-        tz = cur.key(device, "timezone").text(device.get("timezone", "UTC"), allow_empty=False)
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise cur.key(device, "timezone").error(
-                f"{tz!r} is not an IANA time zone (e.g. Europe/Paris)") from exc
-        return tz
+        return cur.key(device, "timezone").timezone(device.get("timezone", "UTC"))
 
     def _properties(self, cur: ProfileCursor, device: Mapping[str, Any], vendor: str, sdk: int,
                     release: str, serial: str, timezone: str) -> dict[str, str]:
