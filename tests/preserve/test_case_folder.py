@@ -56,7 +56,8 @@ def test_empty_existing_folder_is_accepted(tmp_path):
     target = tmp_path / "case"
     target.mkdir()
     case = CaseFolder.create(target, platform="ios")
-    assert case.meta.platform == "ios"
+    assert case.root == target and case.meta.platform == "ios"
+    assert json.loads((target / "case.json").read_bytes())["platform"] == "ios"
 
 
 def test_permissions_are_private(tmp_path):
@@ -102,7 +103,7 @@ def test_verify_clean_case(tmp_path):
     assert report.ok, report
     assert report.sealed
     # case.json, acquisition.json, inventory.json, 2 request records, 3 streams
-    assert report.files_checked >= 8
+    assert report.files_checked == 8
 
 
 @pytest.mark.parametrize("victim", ["raw/0001-getprop.stdout", "inventory.json", "case.json",
@@ -148,6 +149,7 @@ def test_verify_catches_truncated_custody(tmp_path):
     log.write_bytes(b"".join(lines[:-3]))
     report = verify_case(case.root)
     assert not report.ok
+    assert "custody.log is shorter than when manifest.json was written (lines removed)" in report.custody_problems
 
 
 def test_unsealed_case_verifies_from_custody(tmp_path):

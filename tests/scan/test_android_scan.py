@@ -14,6 +14,7 @@ from stalkerscan import api
 from stalkerscan.errors import (
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
+    DeviceDisconnectedError,
     DeviceUnauthorizedError,
     NoDeviceError,
 )
@@ -189,7 +190,7 @@ def test_cable_pulled_mid_scan_keeps_what_was_read(tmp_path, bundled_signatures)
     case = scan_phone(phone, tmp_path / "case", bundled_signatures)
     assert not case.complete
     assert case.exit_code == EXIT_INCOMPLETE
-    assert case.error is not None
+    assert isinstance(case.error, DeviceDisconnectedError)
     records = CaseFolder.open(case.path).records()
     assert [r.name for r in records[:3]] == ["clock_start", "getprop", "pm_list_packages"]
     assert all(r.outcome is Outcome.OK for r in records[:5])

@@ -162,7 +162,8 @@ def test_fifo_in_an_unsealed_case_does_not_hang_sealing(tmp_path, bundled_signat
     manifest = json.loads((case.root / "manifest.json").read_bytes())
     listed = {entry["path"] for entry in manifest["files"]}
     assert "raw/9999-trap.stdout" not in listed and "raw/9998-zero.stdout" not in listed
-    assert result.result is not None
+    assert "raw/0001-getprop.stdout" in listed
+    assert result.result.inventory.device.model == "Pixel 7"  # the real evidence was still analysed
     report = verify_case(case.root)
     assert {"raw/9999-trap.stdout", "raw/9998-zero.stdout"} <= set(report.added)
 

@@ -156,7 +156,10 @@ def test_skipping_the_password_asks_once(tmp_path):
     backup = build_backup(tmp_path / "backup", encrypted=True, keybag=wrong_key_keybag())
     asked = []
     case = scan_backup(backup, tmp_path / "case", password_prompt=lambda: asked.append(1) or "")
-    assert asked == [1] and case.error is not None and not case.complete
+    assert asked == [1] and not case.complete
+    assert isinstance(case.error, InputFileError)
+    assert case.error.message == "The encrypted backup could not be opened without its password."
+    assert case.result.info.incomplete_reason.startswith("The backup is encrypted and its password was not given")
 
 
 def test_damaged_keybag_is_a_clear_error(tmp_path):

@@ -83,7 +83,9 @@ REFUSED = [
 
 @pytest.mark.parametrize("channel, message", ALLOWED)
 def test_allowed_reads(channel, message):
-    check_request(channel, message)
+    # Allowed, and named as what it is (the name goes into the session's record of requests).
+    name = message.get("Request") or message.get("Command") or message.get("RequestType")
+    assert check_request(channel, message) == name
 
 
 @pytest.mark.parametrize("channel, message", REFUSED)
