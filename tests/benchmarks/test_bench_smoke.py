@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from stalkerscan.acquire.android.acquirer import PLAN
+
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
@@ -62,7 +64,7 @@ def test_android_row_counts_a_real_scan_within_the_budget(tiny_rows):
     # Counted by the scanner and cross-checked against the simulated phone's request log:
     # any disagreement, refused write or incomplete scan would be in the note.
     assert android.note == ""
-    assert android.shell_requests is not None and 5 <= android.shell_requests <= 20
+    assert android.shell_requests == len(PLAN)  # the batched plan, once, whatever the apps
     assert android.apk_requests == 0
     assert android.apps == 20
     assert android.bytes_read is not None and android.bytes_read > 10_000

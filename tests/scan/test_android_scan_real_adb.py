@@ -12,7 +12,7 @@ import pytest
 from android_scan_helpers import phone_from
 
 from stalkerscan import api
-from stalkerscan.errors import EXIT_INCOMPLETE
+from stalkerscan.errors import EXIT_INCOMPLETE, DeviceDisconnectedError
 from stalkerscan.model.artifacts import Outcome
 from stalkerscan.preserve.case import CaseFolder
 from stalkerscan.preserve.verify import verify_case
@@ -81,4 +81,5 @@ def test_cable_pulled_through_the_real_adb_server(adb_server, tmp_path, bundled_
     case = scan_through_real_adb(adb_server, phone, tmp_path / "case", bundled_signatures)
     assert not case.complete and case.exit_code == EXIT_INCOMPLETE
     assert verify_case(case.path).ok
-    assert case.error is not None and case.error.advice
+    # The real server reports the phone gone: the cable advice, not "the adb server stopped".
+    assert isinstance(case.error, DeviceDisconnectedError) and "cable" in case.error.advice
