@@ -63,11 +63,6 @@ class Row:
     note: str = ""
     """Context: a target and whether it is met, why a row was skipped, what a figure includes."""
 
-    @property
-    def measured(self) -> bool:
-        """True when the row holds a figure."""
-        return self.value is not None
-
 
 def skipped(section: str, measure: str, unit: str, why: str) -> Row:
     """A row that could not be measured on this machine, saying why."""

@@ -8,12 +8,12 @@ Reads Echap's files in place from ../shared/feeds/echap (never copied).
 from __future__ import annotations
 
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import echap_dir, median, timed  # noqa: E402
 
 from stalkerscan.model.android import (
     AndroidApp,
@@ -23,24 +23,6 @@ from stalkerscan.model.android import (
     CertificateInfo,
 )
 from stalkerscan.signatures.signature_set import load_signature_set
-
-
-def _feeds() -> Path | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "feeds" / "echap"
-        if (candidate / "ioc.yaml").is_file():
-            return candidate
-    return None
-
-
-def _timed(fn, repeat: int) -> tuple[float, float, object]:
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1000, statistics.median(times) * 1000, result
 
 
 def _inventory_of_1000_apps(index) -> AndroidInventory:
@@ -72,12 +54,13 @@ def measure(echap: Path, *, load_repeat: int = 7, match_repeat: int = 21) -> dic
         sset.index  # noqa: B018 - building the index is what is measured
         return sset
 
-    load_best, load_median, sset = _timed(load_and_index, load_repeat)
+    load_s, sset = timed(load_and_index, load_repeat)
     index = sset.index
     inventory = _inventory_of_1000_apps(index)
-    match_best, match_median, matches = _timed(lambda: index.match_android(inventory), match_repeat)
-    return {"load_best": load_best, "load_median": load_median, "match_best": match_best,
-            "match_median": match_median, "matches": len(matches), "counts": sset.counts(),
+    match_s, matches = timed(lambda: index.match_android(inventory), match_repeat)
+    return {"load_best": min(load_s) * 1000, "load_median": median(load_s) * 1000,
+            "match_best": min(match_s) * 1000, "match_median": median(match_s) * 1000,
+            "matches": len(matches), "counts": sset.counts(),
             "load_repeat": load_repeat, "match_repeat": match_repeat}
 
 
@@ -117,7 +100,7 @@ def run(*, load_repeat: int = 7, match_repeat: int = 21, first_repeat: int = 3, 
     from _common import Row, skipped, target_note
 
     section = "Signatures"
-    echap = _feeds()
+    echap = echap_dir()
     if echap is None:
         why = "Echap's feed (shared/feeds/echap beside the checkout) is not here: skipped"
         return [skipped(section, measure, "ms", why) for measure in MEASURES]
@@ -127,8 +110,8 @@ def run(*, load_repeat: int = 7, match_repeat: int = 21, first_repeat: int = 3, 
             f"{counts.get('package', 0)} packages, {counts.get('certificate_sha1', 0)} certificate SHA-1s, "
             f"{counts.get('apk_sha256', 0)} APK SHA-256s, {counts.get('domain', 0)} domains")
     first = first_load_ms(_feed_files(echap), first_repeat)
-    first_median = statistics.median(wall for wall, _ in first)
-    first_cpu = statistics.median(cpu for _, cpu in first)
+    first_median = median(wall for wall, _ in first)
+    first_cpu = median(cpu for _, cpu in first)
     rows = [
         Row(section, MEASURES[0], first_median, "ms", repeats=len(first),
             extra=f"min {min(w for w, _ in first):.0f} · CPU {first_cpu:.0f}",
@@ -145,15 +128,15 @@ def run(*, load_repeat: int = 7, match_repeat: int = 21, first_repeat: int = 3, 
     if stix2_repeat > 0 and stix2.is_file():
         times = first_load_ms([stix2], stix2_repeat)
         rows.append(Row(section, "Echap STIX2 file load + index, fresh process",
-                        statistics.median(wall for wall, _ in times), "ms", repeats=len(times),
-                        extra=f"CPU {statistics.median(cpu for _, cpu in times):.0f}",
+                        median(wall for wall, _ in times), "ms", repeats=len(times),
+                        extra=f"CPU {median(cpu for _, cpu in times):.0f}",
                         note=f"{STIX2_FILE}: the same indicators as STIX2 patterns (the form MVT loads), "
                              "each parsed by stix2-patterns; not what `signatures update` downloads"))
     return rows
 
 
 def main() -> int:
-    echap = _feeds()
+    echap = echap_dir()
     if echap is None:
         print("Echap's feed (../shared/feeds/echap) not found; nothing to measure.")
         return 0

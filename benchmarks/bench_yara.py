@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import echap_dir, median  # noqa: E402
+
 from stalkerscan.match.yara_scanner import YaraScanner, compile_rules
 from stalkerscan.simulator.apkgen import ApkSpec, build_apk, build_dex
 
@@ -27,14 +29,6 @@ FALLBACK_RULES = """
 rule example_bench { strings: $a = "org.example.bench.one" ascii $b = /org\\/example\\/[a-z]{8}\\/a;/
   condition: uint16(0) == 0x6564 and any of them }
 """
-
-
-def find_echap_rules() -> Path | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "feeds" / "echap" / "rules.yar"
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def make_dex(seed: int, megabytes: float) -> bytes:
@@ -54,7 +48,8 @@ def measure(root: Path, *, dex_mb: float = 8.0, count: int = 4, repeat: int = 1)
     """Compile (cold, cached), then scan ``count`` DEX files of ``dex_mb`` MB with yara-python
     directly and through ``scan_apk`` (unzip + limits + YARA), and with the ``yara`` command
     line when installed. Throughputs are medians over ``repeat`` passes; times in seconds."""
-    rules_path = find_echap_rules()
+    echap = echap_dir()
+    rules_path = echap / "rules.yar" if echap is not None and (echap / "rules.yar").is_file() else None
     if rules_path is None:
         rules_path = root / "example.yar"
         rules_path.write_text(FALLBACK_RULES)
@@ -116,8 +111,6 @@ def measure(root: Path, *, dex_mb: float = 8.0, count: int = 4, repeat: int = 1)
 
 def run(*, dex_mb: float = 4.0, count: int = 4, repeat: int = 5) -> list:
     """Rows for ``benchmarks/run.py``."""
-    import statistics
-
     from _common import Row
 
     section = "YARA"
@@ -125,9 +118,9 @@ def run(*, dex_mb: float = 4.0, count: int = 4, repeat: int = 5) -> list:
         f = measure(Path(tmp), dex_mb=dex_mb, count=count, repeat=repeat)
     what = f"{f['dex_count']} DEX x {f['dex_bytes'] / f['dex_count'] / 1e6:.1f} MB, {f['rules']} ({f['rule_count']} rules)"
     rows = [
-        Row(section, "yara-python over DEX bytes", statistics.median(f["raw_mb_s"]), "MB/s",
+        Row(section, "yara-python over DEX bytes", median(f["raw_mb_s"]), "MB/s",
             repeats=len(f["raw_mb_s"]), bytes_read=f["dex_bytes"], note=what),
-        Row(section, "scan_apk: unzip + limits + YARA", statistics.median(f["apk_mb_s"]), "MB/s",
+        Row(section, "scan_apk: unzip + limits + YARA", median(f["apk_mb_s"]), "MB/s",
             repeats=len(f["apk_mb_s"]), bytes_read=f["scanned_bytes"],
             note=f"MB/s of DEX scanned out of {f['apk_bytes'] / 1e6:.1f} MB of APKs"),
         Row(section, "compile rules (cold)", f["compile_s"] * 1000, "ms", repeats=1,
@@ -137,7 +130,7 @@ def run(*, dex_mb: float = 4.0, count: int = 4, repeat: int = 5) -> list:
         rows.append(Row(section, "yara command line, same DEX", None, "MB/s",
                         note="the yara command line is not installed here (Debian package 'yara'): not measured"))
     else:
-        rows.append(Row(section, "yara command line, same DEX", statistics.median(f["cli_mb_s"]),
+        rows.append(Row(section, "yara command line, same DEX", median(f["cli_mb_s"]),
                         "MB/s", repeats=len(f["cli_mb_s"]), bytes_read=f["dex_bytes"],
                         note="yara -p 1 over the folder, minus its start-up and compile time on an empty file"))
     return rows
