@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from stalkerscan.acquire.progress import Progress
 from stalkerscan.errors import CaseWriteError, DeviceError
+
+STOPPED_BY_CTRL_C = "The scan was stopped (Ctrl-C) before it finished."
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,21 @@ class StopAcquisition(Exception):
         super().__init__(reason)
         self.reason = reason
         self.error = error
+
+
+def run_plan(progress: Progress, steps: int, plan: Callable[[], None]) -> StopAcquisition | None:
+    """Run an acquirer's ``plan`` as one phase of ``steps`` steps shown by ``progress``.
+
+    Returns None when the plan ran to its end, else why it stopped early: the
+    :class:`StopAcquisition` it raised, or Ctrl-C. Anything else (a bug) goes on up.
+    """
+    progress.start(steps)
+    try:
+        plan()
+    except KeyboardInterrupt:
+        return StopAcquisition(STOPPED_BY_CTRL_C, None)
+    except StopAcquisition as stop:
+        return stop
+    finally:
+        progress.done()
+    return None

@@ -18,7 +18,7 @@ from stalkerscan.acquire.android.channel import (
     validate_apk_path,
 )
 from stalkerscan.acquire.progress import NullProgress, Progress
-from stalkerscan.acquire.result import AcquisitionResult, StopAcquisition
+from stalkerscan.acquire.result import AcquisitionResult, StopAcquisition, run_plan
 from stalkerscan.errors import (
     AdbServerError,
     CaseWriteError,
@@ -198,36 +198,29 @@ class AndroidAcquirer:
     # ------------------------------------------------------------------ the plan
     def acquire(self, *, choose_apks: Callable[[CaseFolder], Sequence[str]] | None = None) -> AcquisitionResult:
         """Run the whole plan; then pull APKs for the packages ``choose_apks`` names."""
-        steps = list(PLAN)
-        self.progress.start(len(steps))
-        try:
-            try:
-                for artifact in steps:
-                    self.progress.step(DESCRIPTIONS[artifact])
-                    self._step(artifact)
-                if choose_apks is not None:
-                    packages = list(choose_apks(self.case))
-                    if packages:
-                        self._pull_apks(packages)
-            except KeyboardInterrupt as exc:
-                raise StopAcquisition("The scan was stopped (Ctrl-C) before it finished.", None) from exc
-        except StopAcquisition as stop:
-            return self._result(False, stop.reason, stop.error)
-        finally:
-            self.progress.done()
-        return self._result(True, None, None)
 
-    def _result(self, complete: bool, reason: str | None, error: DeviceError | CaseWriteError | None) -> AcquisitionResult:
+        def plan() -> None:
+            for artifact in PLAN:
+                self.progress.step(DESCRIPTIONS[artifact])
+                self._step(artifact)
+            if choose_apks is not None:
+                packages = list(choose_apks(self.case))
+                if packages:
+                    self._pull_apks(packages)
+
+        return self._result(run_plan(self.progress, len(PLAN), plan))
+
+    def _result(self, stop: StopAcquisition | None) -> AcquisitionResult:
         return AcquisitionResult(
-            complete=complete,
-            reason=reason,
+            complete=stop is None,
+            reason=stop.reason if stop else None,
             requests=self.shell_requests,
             pull_requests=self.pull_requests,
             bytes_read=self.bytes_read,
             clock_drift_start_s=self.drift.get(AndroidArtifact.CLOCK_START.value),
             clock_drift_end_s=self.drift.get(AndroidArtifact.CLOCK_END.value),
             failed_artifacts=tuple(self.failed),
-            error=error,
+            error=stop.error if stop else None,
         )
 
     # ------------------------------------------------------------------ APKs

@@ -32,7 +32,7 @@ from stalkerscan.acquire.ios.channel import (
 )
 from stalkerscan.acquire.ios.client import LABEL, IphoneSession, ServiceStart, request_xml
 from stalkerscan.acquire.progress import NullProgress, Progress
-from stalkerscan.acquire.result import AcquisitionResult, StopAcquisition
+from stalkerscan.acquire.result import AcquisitionResult, StopAcquisition, run_plan
 from stalkerscan.errors import (
     CaseWriteError,
     DeviceError,
@@ -259,34 +259,25 @@ class IosAcquirer:
             "clock_end": lambda: self._values(
                 "end", note="read again at the end of the scan, to measure the phone's clock drift"),
         }
-        self.progress.start(len(STEPS))
-        try:
-            self._log_service_starts()
-            try:
-                for key, description in STEPS:
-                    self.progress.step(description)
-                    try:
-                        actions[key]()
-                    except CaseWriteError as exc:
-                        raise StopAcquisition(exc.message, exc) from exc
-                    except DeviceError as exc:
-                        if isinstance(exc, ProtocolError):
-                            # One unreadable answer: kept as failed; the next reads may still work.
-                            self.progress.warn(exc.message)
-                            continue
-                        raise StopAcquisition(exc.message, exc) from exc
-            except KeyboardInterrupt as exc:
-                raise StopAcquisition("The scan was stopped (Ctrl-C) before it finished.", None) from exc
-        except StopAcquisition as stop:
-            return self._result(False, stop.reason, stop.error)
-        finally:
-            self.progress.done()
-        return self._result(True, None, None)
 
-    def _result(self, complete: bool, reason: str | None, error: DeviceError | CaseWriteError | None) -> AcquisitionResult:
-        failed = tuple(dict.fromkeys(self.failed))
+        def plan() -> None:
+            self._log_service_starts()
+            for key, description in STEPS:
+                self.progress.step(description)
+                try:
+                    actions[key]()
+                except CaseWriteError as exc:
+                    raise StopAcquisition(exc.message, exc) from exc
+                except ProtocolError as exc:
+                    # One unreadable answer: kept as failed; the next reads may still work.
+                    self.progress.warn(exc.message)
+                except DeviceError as exc:
+                    raise StopAcquisition(exc.message, exc) from exc
+
+        stop = run_plan(self.progress, len(STEPS), plan)
         return AcquisitionResult(
-            complete=complete, reason=reason, requests=self.requests, bytes_read=self.bytes_read,
-            clock_drift_start_s=self.drift.get("start"), clock_drift_end_s=self.drift.get("end"),
-            failed_artifacts=failed, error=error,
+            complete=stop is None, reason=stop.reason if stop else None, requests=self.requests,
+            bytes_read=self.bytes_read, clock_drift_start_s=self.drift.get("start"),
+            clock_drift_end_s=self.drift.get("end"), failed_artifacts=tuple(dict.fromkeys(self.failed)),
+            error=stop.error if stop else None,
         )
