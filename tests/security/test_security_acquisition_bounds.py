@@ -9,7 +9,7 @@ import tracemalloc
 
 import pytest
 
-from stalkerscan.acquire.android.adb_client import AdbClient, ShellOutcome
+from stalkerscan.acquire.android.adb_client import AdbClient, ExactConnection, ShellOutcome
 from stalkerscan.acquire.android.channel import AndroidChannel, shell_variants
 from stalkerscan.errors import ProtocolError
 from stalkerscan.model.artifacts import AndroidArtifact
@@ -71,6 +71,8 @@ class ScriptedConnection:
         chunk = self.recv_some(length)
         assert len(chunk) == length
         return chunk
+
+    recv_streamed = ExactConnection.recv_streamed  # the real streaming read, over recv_some
 
 
 def test_a_huge_exit_packet_is_not_kept_in_memory():

@@ -99,6 +99,8 @@ class ExactConnection(_PpadbConnection):
     """ppadb's connection with exact reads, typed errors and an overall deadline."""
 
     deadline: float | None = None
+    serial: str | None = None
+    """The phone a request is about, named in the errors the adb server's FAIL becomes."""
 
     def _remaining(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -124,17 +126,24 @@ class ExactConnection(_PpadbConnection):
                 "Check the cable; everything read so far has been kept.",
             ) from exc
 
-    def recv_exact(self, length: int) -> bytes:
-        """Exactly ``length`` bytes, or :class:`DeviceDisconnectedError`."""
-        chunks = bytearray()
-        while len(chunks) < length:
-            chunk = self.recv_some(length - len(chunks))
+    def recv_streamed(self, length: int, on_chunk: Callable[[bytes], None]) -> None:
+        """Exactly ``length`` bytes, each piece handed to ``on_chunk`` as it arrives (so a cable
+        pulled half-way still leaves the bytes that came in), or :class:`DeviceDisconnectedError`."""
+        remaining = length
+        while remaining:
+            chunk = self.recv_some(min(remaining, 65536))
             if not chunk:
                 raise DeviceDisconnectedError(
                     "The connection to the phone closed in the middle of an answer.",
                     "Check the cable (was it pulled?); everything read so far has been kept.",
                 )
-            chunks += chunk
+            on_chunk(chunk)
+            remaining -= len(chunk)
+
+    def recv_exact(self, length: int) -> bytes:
+        """Exactly ``length`` bytes, or :class:`DeviceDisconnectedError`."""
+        chunks = bytearray()
+        self.recv_streamed(length, chunks.extend)
         return bytes(chunks)
 
     # ppadb calls these; route them through exact reads.
@@ -164,7 +173,7 @@ class ExactConnection(_PpadbConnection):
                 message = self.recv_exact(length).decode("utf-8", "replace")
             except (ValueError, DeviceError):
                 message = "(no reason given)"
-            raise error_from_fail(message)
+            raise error_from_fail(message, self.serial)
         raise ProtocolError(f"Unexpected answer from the adb server: {status!r}")
 
     def send(self, msg: str) -> bool:
@@ -277,14 +286,9 @@ class AdbClient:
     def _host_request(self, request: str, *, with_response: bool = True, serial: str | None = None) -> str:
         conn = self._client.create_connection()
         conn.deadline = time.monotonic() + self.timeout
+        conn.serial = serial
         try:
-            try:
-                conn.send(request)
-            except DeviceError as exc:
-                if serial and not isinstance(exc, ProtocolError):
-                    raise type(exc)(exc.message.replace("The phone", f"The phone {serial}", 1),
-                                    exc.advice) from exc
-                raise
+            conn.send(request)
             return conn.receive() if with_response else ""
         finally:
             conn.close()
@@ -310,13 +314,9 @@ class AdbClient:
     def _open(self, serial: str, service: str, timeout: float) -> ExactConnection:
         conn = self._client.create_connection()
         conn.deadline = time.monotonic() + timeout
+        conn.serial = serial
         try:
-            try:
-                conn.send(f"host:transport:{serial}")
-            except DeviceError as exc:
-                if isinstance(exc, ProtocolError):
-                    raise
-                raise type(exc)(exc.message.replace("The phone", f"The phone {serial}", 1), exc.advice) from exc
+            conn.send(f"host:transport:{serial}")
             conn.send(service)
         except BaseException:
             conn.close()
@@ -356,20 +356,13 @@ class AdbClient:
             if len(header) < 5:
                 header += conn.recv_exact(5 - len(header))
             packet_id, length = struct.unpack("<BI", header)
-            remaining = length
+            if packet_id in streams:
+                stream = streams[packet_id]
+                conn.recv_streamed(length, lambda chunk, stream=stream: sink(stream, chunk))
+                continue
+            # The exit status is one byte; of any other packet nothing is kept.
             payload = bytearray()
-            while remaining:
-                chunk = conn.recv_some(min(remaining, 65536))
-                if not chunk:
-                    raise DeviceDisconnectedError(
-                        "The connection to the phone closed in the middle of an answer.",
-                        "Check the cable (was it pulled?); everything read so far has been kept.",
-                    )
-                remaining -= len(chunk)
-                if packet_id in streams:
-                    sink(streams[packet_id], chunk)
-                elif packet_id == 3 and len(payload) < 4:
-                    payload += chunk[: 4 - len(payload)]  # the exit status is one byte
+            conn.recv_streamed(length, lambda chunk, payload=payload: payload.extend(chunk[: 4 - len(payload)]))
             if packet_id == 3:
                 return payload[0] if payload else None
 
@@ -395,16 +388,7 @@ class AdbClient:
                         raise FileRefusedError(f"{path} is larger than the {max_bytes} byte limit; not pulled further.")
                     # Streamed as it arrives (not read whole first), so a cable pulled in
                     # the middle of a 64 KiB chunk still leaves the bytes that came in kept.
-                    remaining = length
-                    while remaining:
-                        chunk = conn.recv_some(remaining)
-                        if not chunk:
-                            raise DeviceDisconnectedError(
-                                "The connection to the phone closed in the middle of an answer.",
-                                "Check the cable (was it pulled?); everything read so far has been kept.",
-                            )
-                        sink("data", chunk)
-                        remaining -= len(chunk)
+                    conn.recv_streamed(length, lambda chunk: sink("data", chunk))
                 elif tag == b"DONE":
                     break
                 elif tag == b"FAIL":
