@@ -23,10 +23,11 @@ def default_demo_folder(platform: str) -> Path:
 
 def simulated_phone(profile: str) -> tuple[str, Any]:
     """Load a profile (built-in name or YAML path) and build its simulated phone."""
+    from stalkerscan.simulator.ios.profile import IosPhoneProfile
     from stalkerscan.simulator.profile import load_profile
 
     loaded = load_profile(profile)
-    if getattr(loaded, "platform", None) == "ios" or type(loaded).__name__.startswith("Ios"):
+    if isinstance(loaded, IosPhoneProfile):
         from stalkerscan.simulator.ios.phone import SimulatedIPhone
 
         return "ios", SimulatedIPhone(loaded)

@@ -42,6 +42,15 @@ def test_demo_ends_with_a_verdict_and_a_report(demo_case):
     assert (out / "report.html").is_file() and (out / "manifest.json").is_file()
 
 
+def test_demo_on_a_simulated_iphone(tmp_path):
+    out = tmp_path / "ios-case"
+    result = invoke("demo", "--platform", "ios", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "none tried to change it" in result.output
+    assert json.loads((out / "case.json").read_bytes())["platform"] == "ios"
+    assert (out / "report.html").is_file() and invoke("verify", str(out)).exit_code == 0
+
+
 def test_verify_ok_then_changed(demo_case, tmp_path):
     out, _ = demo_case
     result = invoke("verify", str(out))
