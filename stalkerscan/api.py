@@ -16,10 +16,10 @@ from typing import Any
 from stalkerscan import errors
 from stalkerscan.acquire.progress import NullProgress, Progress
 from stalkerscan.analysis import analyse, apks_worth_pulling
-from stalkerscan.errors import CaseExistsError, DeviceError, StalkerscanError, UsageError
+from stalkerscan.errors import DeviceError, StalkerscanError, UsageError
 from stalkerscan.model.case import AnalysisResult, VerdictLevel
 from stalkerscan.outputs import FORMATS, analysis_files, rendered_reports
-from stalkerscan.preserve.case import CaseFolder, closed_on_crash, seal_quietly
+from stalkerscan.preserve.case import CaseFolder, closed_on_crash, ensure_new_case_dir, seal_quietly
 from stalkerscan.preserve.verify import VerifyReport, verify_case
 from stalkerscan.signatures.signature_set import SignatureSet, load_signature_set
 
@@ -63,23 +63,6 @@ class Case:
     def report_html(self) -> Path:
         """The HTML report of this analysis."""
         return self.analysis_dir / "report.html"
-
-
-def ensure_new_case_dir(out: Path | str) -> Path:
-    """Refuse early (before touching a phone) an output folder that exists and is not empty."""
-    path = Path(out).expanduser()
-    if path.is_symlink():
-        raise CaseExistsError(
-            f"{path} is a symbolic link.",
-            "Give the real folder with --out (or a new name): stalkerscan never writes a case "
-            "through a link.",
-        )
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise CaseExistsError(
-            f"The folder {path} already exists and is not empty.",
-            "Choose a new folder name with --out: stalkerscan never overwrites a case.",
-        )
-    return path
 
 
 def resolve_signatures(signatures: SignatureSet | Sequence[str | Path] | None) -> SignatureSet:

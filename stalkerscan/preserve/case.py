@@ -58,6 +58,32 @@ _FILE_MODE = 0o600
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
+def ensure_new_case_dir(path: Path | str) -> Path:
+    """``path`` as a case folder may be made there: refused (:class:`CaseExistsError`) when it
+    is a link, or exists and is not an empty folder. Checked again by :meth:`CaseFolder.create`;
+    callers check first so that nothing is asked of a phone for a case that cannot be written."""
+    root = Path(path).expanduser()
+    if root.is_symlink():
+        # A link planted where the case should go would send the evidence elsewhere.
+        raise CaseExistsError(
+            f"{root} is a symbolic link.",
+            "Give the real folder with --out (or a new name): stalkerscan never writes a "
+            "case through a link.",
+        )
+    if root.exists():
+        if not root.is_dir():
+            raise CaseExistsError(
+                f"{root} exists and is not a folder.",
+                "Choose a new folder name with --out: stalkerscan never overwrites anything.",
+            )
+        if any(root.iterdir()):
+            raise CaseExistsError(
+                f"The folder {root} already exists and is not empty.",
+                "Choose a new folder name with --out: stalkerscan never overwrites a case.",
+            )
+    return root
+
+
 def _write_error(path: Path, exc: OSError) -> CaseWriteError:
     reason = exc.strerror or str(exc)
     return CaseWriteError(
@@ -287,25 +313,7 @@ class CaseFolder:
         examiner: str | None = None,
     ) -> CaseFolder:
         """Create a new case folder. Refuses a folder that exists and is not empty."""
-        root = Path(path).expanduser()
-        if root.is_symlink():
-            # A link planted where the case should go would send the evidence elsewhere.
-            raise CaseExistsError(
-                f"{root} is a symbolic link.",
-                "Give the real folder with --out (or a new name): stalkerscan never writes a "
-                "case through a link.",
-            )
-        if root.exists():
-            if not root.is_dir():
-                raise CaseExistsError(
-                    f"{root} exists and is not a folder.",
-                    "Choose a new folder name with --out: stalkerscan never overwrites anything.",
-                )
-            if any(root.iterdir()):
-                raise CaseExistsError(
-                    f"The folder {root} already exists and is not empty.",
-                    "Choose a new folder name with --out: stalkerscan never overwrites a case.",
-                )
+        root = ensure_new_case_dir(path)
         try:
             root.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
             os.chmod(root, _DIR_MODE)

@@ -48,7 +48,7 @@ from stalkerscan.parse.ios.backup import (
     STATUS_PLIST,
     is_profile_file,
 )
-from stalkerscan.preserve.case import CaseFolder, closed_on_crash
+from stalkerscan.preserve.case import CaseFolder, closed_on_crash, ensure_new_case_dir
 
 if TYPE_CHECKING:
     from stalkerscan.api import Case
@@ -468,7 +468,7 @@ def scan_backup(
     ``password_prompt`` is called (at most three times) when the backup is encrypted; by default
     the password is asked on the terminal without echo. The backup itself is never modified.
     """
-    from stalkerscan.api import ensure_new_case_dir, finish_scan, resolve_signatures
+    from stalkerscan.api import finish_scan, resolve_signatures
     from stalkerscan.outputs import FORMATS
 
     root = locate_backup(backup_dir)
