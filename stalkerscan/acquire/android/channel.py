@@ -162,7 +162,6 @@ class AndroidChannel:
         self.max_answer_bytes = max_answer_bytes
         """Most bytes kept from one shell answer: a real ``dumpsys package`` is tens of MB; a
         phone that keeps sending is not allowed to fill the computer's disk."""
-        self.requests_sent = 0
 
     def run(self, command: ShellCommand, sink: Sink) -> ShellOutcome:
         """Send one allowlisted shell command; refuse anything else."""
@@ -170,7 +169,6 @@ class AndroidChannel:
             raise RequestRefusedError(
                 f"Refused to send a command that is not on the read-only list: {command.argv!r}"
             )
-        self.requests_sent += 1
         received = 0
 
         def bounded(stream: str, chunk: bytes) -> None:
@@ -192,7 +190,6 @@ class AndroidChannel:
     def pull(self, path: str, sink: Sink) -> int:
         """Read one APK with the sync protocol; the path must look like an APK path."""
         validate_apk_path(path)
-        self.requests_sent += 1
         return self.client.pull(
             self.serial, path, sink, timeout=self.request_timeout, max_bytes=self.max_apk_bytes
         )
