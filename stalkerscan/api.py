@@ -172,14 +172,12 @@ def scan(
 def _detect_platform(serial: str | None, adb_host: str | None, adb_port: int | None,
                      usbmux_address: str | None) -> str:
     """android or ios, from which kind of phone is connected."""
-    from stalkerscan.devices import list_phones
+    from stalkerscan.devices import platforms_connected
 
-    phones = [p for p in list_phones(adb_host=adb_host, adb_port=adb_port, usbmux_address=usbmux_address)
-              if serial is None or p.serial == serial]
-    platforms = {p.platform for p in phones}
+    platforms = platforms_connected(serial, adb_host=adb_host, adb_port=adb_port, usbmux_address=usbmux_address)
     if len(platforms) == 1:
         return platforms.pop()
-    if not phones:
+    if not platforms:
         raise errors.NoDeviceError(
             "No phone is connected." if serial is None else f"No phone with serial {serial} is connected.",
             "Connect the phone with a USB cable that carries data and unlock it. Android phones "

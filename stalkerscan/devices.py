@@ -85,8 +85,30 @@ def list_phones_with_problems(
     return phones, problems
 
 
-def list_phones(
-    *, adb_host: str | None = None, adb_port: int | None = None, usbmux_address: str | None = None
-) -> list[PhoneSummary]:
-    """Phones of both platforms (platforms that cannot be listed are left out)."""
-    return list_phones_with_problems(adb_host=adb_host, adb_port=adb_port, usbmux_address=usbmux_address)[0]
+def platforms_connected(
+    serial: str | None = None, *, adb_host: str | None = None, adb_port: int | None = None,
+    usbmux_address: str | None = None,
+) -> set[str]:
+    """``android`` and / or ``ios``: the platforms with a phone connected (the phone ``serial``
+    when given; platforms that cannot be listed count as none).
+
+    Only the adb server and usbmuxd are asked, never a phone: unlike ``devices``, which asks
+    each iPhone whether it trusts this computer, so that choosing the platform to scan never
+    puts a second "Trust This Computer?" in front of the person.
+    """
+    found: set[str] = set()
+    try:
+        if any(serial in (None, phone.serial) for phone in list_android(adb_host, adb_port)):
+            found.add("android")
+    except (AdbMissingError, AdbServerError, DeviceError):
+        pass
+    try:
+        from stalkerscan.acquire.ios.devices import connected_iphones
+
+        if any(serial is None or device.matches_udid(serial) for device in connected_iphones(usbmux_address)):
+            found.add("ios")
+    except DeviceError:
+        pass
+    except ImportError:
+        pass  # the iPhone side is not installed in this build
+    return found

@@ -100,6 +100,19 @@ async def _probe(client: GuardedLockdownClient, guard: RequestGuard) -> str:
     return READY
 
 
+def connected_iphones(usbmux_address: str | None, *, timeout: float = 20.0) -> list[usbmux.MuxDevice]:
+    """The iPhones usbmuxd lists. Only usbmuxd is asked: nothing is sent to the phones.
+
+    Raises :class:`~stalkerscan.errors.DeviceError` when no usbmuxd answers.
+    """
+    address = resolve_usbmux_address(usbmux_address)
+    loop = LoopThread("stalkerscan-devices")
+    try:
+        return loop.run_mapped(lambda: list_mux_devices(address), timeout, address=address)
+    finally:
+        loop.close()
+
+
 def list_iphones(usbmux_address: str | None, *, timeout: float = 20.0) -> list[PhoneSummary]:
     """Every iPhone usbmuxd sees, with name, model, state and one plain sentence.
 
