@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -46,10 +45,6 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             err.print("[yellow]Stopped (Ctrl-C).[/] Anything already saved in the case folder is kept.")
             sys.exit(EXIT_INCOMPLETE)
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException:
-            raise
         except OSError as error:
             err.print(f"[bold red]Error:[/] {safe(error)}")
             sys.exit(EXIT_USAGE)
@@ -64,6 +59,7 @@ class RichProgress:
         self.console = console
         self._progress: Progress | None = None
         self._task: Any = None
+        self._stepped = False
 
     def start(self, total: int) -> None:
         self.done()
@@ -73,14 +69,15 @@ class RichProgress:
         )
         self._progress.start()
         self._task = self._progress.add_task("Starting", total=total)
+        self._stepped = False
 
     def step(self, description: str) -> None:
         if self._progress is None:
             self.console.print(safe(description))
             return
-        task = self._progress.tasks[0]
-        if task.description != "Starting":
-            self._progress.advance(self._task)
+        if self._stepped:
+            self._progress.advance(self._task)  # the step before this one is done
+        self._stepped = True
         self._progress.update(self._task, description=safe(description))
         if not self.console.is_terminal:
             self.console.print(safe(description))
