@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from stalkerscan.acquire.progress import NullProgress, Progress
-from stalkerscan.errors import InputFileError
+from stalkerscan.errors import CaseError, InputFileError
 from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.artifacts import Outcome
 from stalkerscan.model.common import SourceRef
@@ -99,10 +100,41 @@ def import_androidqf(folder: Path, files: Sequence[Path], case: CaseFolder, *,
     return not_copied
 
 
+def _not_plain(folder: Path) -> list[str]:
+    """Entries under ``folder`` that are neither folders nor regular files (links, FIFOs,
+    devices), relative to its parent; the folder itself when it is a link."""
+    if folder.is_symlink():
+        return [folder.name]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(path.relative_to(folder.parent).as_posix())
+    return sorted(found)
+
+
 def inventory_from_case(case: CaseFolder) -> AndroidInventory:
-    """Parse the androidqf copy kept in a case; sources point at the case's own files."""
+    """Parse the androidqf copy kept in a case; sources point at the case's own files.
+
+    The parser reads the copy as a folder, so a case in which something other than stalkerscan
+    put a link (or a FIFO) there is refused first: a link could make it read, and the report
+    show, a file from anywhere on this computer.
+    """
     from stalkerscan.parse.android.androidqf import build_inventory_from_androidqf
 
+    unusable = _not_plain(case.root / IMPORT_DIR)
+    if unusable:
+        raise CaseError(
+            f"The androidqf copy in {case.root} was not read: {', '.join(unusable[:5])} is not a "
+            "regular file (a link, FIFO or device).",
+            "The case folder has been changed by something other than stalkerscan; run "
+            "`stalkerscan verify` on it and keep it as it is.",
+        )
     inventory = build_inventory_from_androidqf(case.root / IMPORT_DIR)
 
     def moved(ref: SourceRef) -> SourceRef:

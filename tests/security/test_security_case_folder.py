@@ -17,7 +17,7 @@ import pytest
 
 from stalkerscan import api
 from stalkerscan.analysis import evidence_entries, inspect_pulled_apks
-from stalkerscan.errors import CaseExistsError, CaseWriteError
+from stalkerscan.errors import CaseError, CaseExistsError, CaseWriteError
 from stalkerscan.model.artifacts import Outcome
 from stalkerscan.preserve.case import CaseFolder, safe_component
 from stalkerscan.preserve.verify import verify_case
@@ -166,6 +166,33 @@ def test_fifo_in_an_unsealed_case_does_not_hang_sealing(tmp_path, bundled_signat
     assert result.result.inventory.device.model == "Pixel 7"  # the real evidence was still analysed
     report = verify_case(case.root)
     assert {"raw/9999-trap.stdout", "raw/9998-zero.stdout"} <= set(report.added)
+
+
+@posix_only
+@pytest.mark.parametrize("plant", ["link-to-secret", "link-to-folder", "fifo"])
+def test_androidqf_copy_holding_a_link_is_not_read(tmp_path, secret, bundled_signatures, plant):
+    # The androidqf copy is parsed as a folder: a link planted in it must not make `analyze`
+    # read (and the report show) a file from elsewhere, nor a FIFO hang it.
+    source = tmp_path / "androidqf"
+    source.mkdir()
+    (source / "getprop.txt").write_text("[ro.product.model]: [Pixel 7]\n")
+    case = api.scan_androidqf(source, tmp_path / "case", signatures=bundled_signatures)
+    assert case.result.inventory.device.model == "Pixel 7"
+    planted = case.path / "import" / "getprop.txt"
+    planted.chmod(0o600)
+    planted.unlink()
+    if plant == "link-to-secret":
+        planted.symlink_to(secret)
+    elif plant == "link-to-folder":
+        (case.path / "import" / "settings_secure.txt").symlink_to(secret.parent)
+    else:
+        os.mkfifo(planted)
+    with pytest.raises(CaseError) as error:
+        api.analyze(case.path, signatures=bundled_signatures)
+    assert "not a regular file" in error.value.message and "verify" in error.value.advice
+    leaked = [p for p in case.path.rglob("*") if p.is_file() and not p.is_symlink()
+              and SECRET.strip() in p.read_bytes()]
+    assert leaked == []
 
 
 # --------------------------------------------------------------------------- verify
