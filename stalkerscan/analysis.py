@@ -8,10 +8,10 @@ signatures).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 
 from stalkerscan.model.android import AndroidInventory, ApkFile, InstallSource
 from stalkerscan.model.artifacts import AndroidArtifact, Outcome
@@ -92,7 +92,7 @@ def match_inventory(inventory: AndroidInventory | IosInventory, signatures: Sign
 
 
 def match_case(
-    inventory: AndroidInventory | IosInventory, signatures: SignatureSet, case_root: Path
+    inventory: AndroidInventory | IosInventory, signatures: SignatureSet, case: CaseFolder
 ) -> tuple[list[SignatureMatch], list[str]]:
     """Indicator matches plus YARA over the APKs kept in the case; and notes on what YARA
     could not scan."""
@@ -101,7 +101,14 @@ def match_case(
         return matches, []
     from stalkerscan.match.yara_matcher import yara_matches
 
-    found, notes = yara_matches(inventory, case_root, signatures)
+    # YARA reads only APK files kept in the case, as regular files: an androidqf import lists
+    # APKs by hash without the file (or names a file from its own computer), and a tampered
+    # case could name anything.
+    kept = dataclasses.replace(inventory, apps=tuple(
+        dataclasses.replace(app, apks=tuple(apk for apk in app.apks
+                                            if apk.case_path and case.evidence_path(apk.case_path)))
+        for app in inventory.apps))
+    found, notes = yara_matches(kept, case.root, signatures)
     return matches + found, notes
 
 
@@ -228,7 +235,7 @@ def analyse(
 ) -> AnalysisResult:
     """Parse, match and judge one case folder's preserved evidence."""
     inventory = build_inventory(case)
-    matches, notes = match_case(inventory, signatures, case.root)
+    matches, notes = match_case(inventory, signatures, case)
     findings = evaluate_findings(inventory, matches, analysed_on or date.today())
     info = case_info(case)
     used = signature_info(signatures, notes)

@@ -39,6 +39,9 @@ def test_real_androidqf_folder_imports_and_verifies(androidqf_folder, tmp_path, 
     assert any(s.path.startswith("import/") for app in inventory.apps for s in app.sources)
     assert case.result.info.source == "androidqf"
     assert (case.path / "report.html").is_file()
+    # androidqf lists APKs by hash without keeping the files: nothing for YARA, and no warning.
+    assert any(app.apks for app in inventory.apps)
+    assert not [w for w in case.result.signatures.warnings if "could not be opened" in w]
 
 
 def test_not_an_androidqf_folder(tmp_path, bundled_signatures):

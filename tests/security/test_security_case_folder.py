@@ -195,6 +195,24 @@ def test_androidqf_copy_holding_a_link_is_not_read(tmp_path, secret, bundled_sig
     assert leaked == []
 
 
+@posix_only
+@pytest.mark.timeout(30)
+def test_androidqf_apk_naming_a_file_outside_the_case_is_never_opened(tmp_path, bundled_signatures):
+    # packages.json comes from elsewhere: its local_name for an APK may point anywhere on this
+    # computer. YARA reads only APK files kept in the case (a FIFO here would hang if opened).
+    trap = tmp_path / "trap.apk"
+    os.mkfifo(trap)
+    source = tmp_path / "androidqf"
+    source.mkdir()
+    (source / "packages.json").write_text(json.dumps([{
+        "name": "org.example.spy", "files": [{"path": "/data/app/x/base.apk", "local_name": str(trap),
+                                              "sha256": "ab" * 32}]}]))
+    case = api.scan_androidqf(source, tmp_path / "case", signatures=bundled_signatures)
+    app = case.result.inventory.app("org.example.spy")
+    assert app.apks[0].case_path == str(trap)  # listed as androidqf said...
+    assert not [w for w in case.result.signatures.warnings if "trap.apk" in w]  # ...never opened
+
+
 # --------------------------------------------------------------------------- verify
 @pytest.mark.parametrize("files", [
     {"raw/0001-getprop.stdout": {"sha256": "00" * 32, "size": "huge"}},
