@@ -321,7 +321,8 @@ def analyze(
 
 
 def report(case_dir: Path | str, *, formats: Sequence[str] = ("html",), locale: str = "en") -> list[Path]:
-    """Re-render reports of the latest analysis (re-analysing with the case's own findings).
+    """Re-render reports of the latest analysis from its stored inventory and findings (nothing is
+    re-analysed: `analyze` does that, with the current signatures).
 
     Writes into a new ``analyses/<stamp>/`` folder and logs it; returns the files written.
     """
