@@ -371,6 +371,9 @@ class AndroidInventory:
     usage_access: tuple[str, ...] = ()
     """Packages allowed to read app usage history (``GET_USAGE_STATS``)."""
 
+    install_unknown_apps: tuple[str, ...] = ()
+    """Packages allowed to install other apps ("Install unknown apps", Android 8+)."""
+
     users: tuple[AndroidUser, ...] = ()
     """Users and profiles on the phone (empty when they could not be read)."""
 

@@ -50,6 +50,10 @@ class AndroidArtifact(str, Enum):
     USAGE_ACCESS = "usage_access"
     """``cmd appops query-op GET_USAGE_STATS allow``: apps allowed to read usage history."""
 
+    INSTALL_UNKNOWN_APPS = "install_unknown_apps"
+    """``cmd appops query-op REQUEST_INSTALL_PACKAGES allow``: apps allowed to install apps
+    (Android 8+: "Install unknown apps", the per-app form of "unknown sources")."""
+
     USERS = "users"
     """``pm list users``: extra users and work profiles."""
 

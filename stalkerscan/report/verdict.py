@@ -27,7 +27,8 @@ ANDROID_CHECKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("checked_android_powers", (A.DUMPSYS_ACCESSIBILITY.value, A.DUMPSYS_DEVICE_POLICY.value,
                                 A.SETTINGS_SECURE.value, A.USAGE_ACCESS.value)),
     ("checked_android_owners", (A.DUMPSYS_DEVICE_POLICY.value,)),
-    ("checked_android_settings", (A.SETTINGS_GLOBAL.value, A.SETTINGS_SECURE.value)),
+    ("checked_android_settings", (A.SETTINGS_GLOBAL.value, A.SETTINGS_SECURE.value,
+                                  A.INSTALL_UNKNOWN_APPS.value)),
     ("checked_android_system", (A.GETPROP.value, A.ROOT_CHECK.value)),
 )
 """What an Android check covers, each with the artifacts it needs."""

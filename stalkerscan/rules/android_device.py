@@ -9,6 +9,7 @@ from datetime import date
 from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.artifacts import AndroidArtifact as A
 from stalkerscan.model.findings import Confidence, Finding, Severity
+from stalkerscan.parse.android.install_source import STORES
 from stalkerscan.parse.android.risky_settings import OREO_SDK
 from stalkerscan.rules import advice
 from stalkerscan.rules.base import (
@@ -194,20 +195,40 @@ def play_protect_off(context: RuleContext) -> Iterator[Finding]:
 
 @rule(
     "android.unknown_sources_allowed",
-    summary="Installing apps from unknown sources is allowed (install_non_market_apps=1), on "
-    "Android 7 or older.",
+    summary="Installing apps from outside app stores is allowed: the install_non_market_apps "
+    "switch on Android 7 or older; on Android 8 and later, apps given \"Install unknown apps\".",
     severity=Severity.LOW,
     confidence=Confidence.HIGH,
-    reads=(*SETTINGS_READS, A.GETPROP.value),
+    reads=(*SETTINGS_READS, A.GETPROP.value, A.INSTALL_UNKNOWN_APPS.value),
 )
 def unknown_sources_allowed(context: RuleContext) -> Iterator[Finding]:
     """LOW: it makes sideloading possible but is no sign of monitoring by itself. Android 8
-    and later grant this per app instead, which the sideloading rules already cover, and set
-    the old switch to 1 on every phone, so there it says nothing (as in the parser's table)."""
+    and later grant it per app ("Install unknown apps", app op REQUEST_INSTALL_PACKAGES) and
+    set the old switch to 1 on every phone, so there only the per-app grants count; app
+    stores, which install apps by design, are left out."""
     inventory = _android(context)
     if inventory is None:
         return
+    explanation_end = ("That is how most monitoring apps are installed on Android. On its own it "
+                       "is not a sign that anything was installed: see the findings about "
+                       "individual apps.")
     if inventory.device.sdk is not None and inventory.device.sdk >= OREO_SDK:
+        allowed = [p for p in inventory.install_unknown_apps if p not in STORES]
+        if not allowed:
+            return
+        names = [app_name(app) if (app := inventory.app(p)) is not None else quoted(p, p) for p in allowed]
+        yield finding(
+            unknown_sources_allowed,
+            subject=DEVICE,
+            title="Some apps are allowed to install other apps",
+            explanation=(
+                f"These apps have been given \"Install unknown apps\": {', '.join(names)}. With "
+                f"it, an app file downloaded or received can be installed without a store. "
+                f"{explanation_end}"
+            ),
+            next_steps=(advice.SETTINGS_NOTE,),
+            facts={"allowed to install apps": ", ".join(allowed)},
+        )
         return
     shown = _is(inventory, "install_non_market_apps", "1")
     if shown is None:
@@ -216,11 +237,8 @@ def unknown_sources_allowed(context: RuleContext) -> Iterator[Finding]:
         unknown_sources_allowed,
         subject=DEVICE,
         title="The phone accepts apps from outside app stores",
-        explanation=(
-            "The setting that lets the phone install apps from files and websites is on. "
-            "That is how most monitoring apps are installed on Android. On its own it is "
-            "not a sign that anything was installed: see the findings about individual apps."
-        ),
+        explanation=("The setting that lets the phone install apps from files and websites is "
+                     f"on. {explanation_end}"),
         next_steps=(advice.SETTINGS_NOTE,),
         facts={"setting": shown},
     )

@@ -22,12 +22,12 @@ from stalkerscan.model.artifacts import Outcome
 
 pytestmark = pytest.mark.timeout(60)
 
-# The plan for small_profile(): 14 inventory reads, `pm path` for the sideloaded app, then
+# The plan for small_profile(): 15 inventory reads, `pm path` for the sideloaded app, then
 # the sync read of its APK. test_plan_is_what_the_matrix_covers keeps this list honest.
 PLAN = [
     "clock_start", "getprop", "pm_list_packages", "dumpsys_accessibility",
     "dumpsys_device_policy", "settings_secure", "settings_global", "settings_system",
-    "launcher_activities", "usage_access", "users", "root_check", "dumpsys_package",
+    "launcher_activities", "usage_access", "install_unknown_apps", "users", "root_check", "dumpsys_package",
     "clock_end", "apk_paths", "apk",
 ]
 

@@ -147,7 +147,7 @@ def scan_with_disk_fault(tmp_path, signatures, phone, error, starts, *, transien
 @pytest.mark.parametrize(("error", "starts", "partial"), [
     # The disk fills up in the middle of the answer to `dumpsys package`: the first of its
     # two packets is on disk, the second is not.
-    (errno.ENOSPC, nth_write_to("dumpsys_package.stdout", 2), ["raw/0013-dumpsys_package.stdout"]),
+    (errno.ENOSPC, nth_write_to("dumpsys_package.stdout", 2), ["raw/0014-dumpsys_package.stdout"]),
     # It fills up as the custody log is about to record the request for `settings list
     # global` (line 15: two lines for the case, two per request): nothing was sent.
     (errno.ENOSPC, nth_write_to("custody.log", 15), []),

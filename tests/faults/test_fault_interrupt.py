@@ -107,7 +107,7 @@ def test_killed_outright_mid_scan(tmp_path, bundled_signatures, mode):
     child = subprocess.Popen([sys.executable, str(CHILD), str(out), mode], env=dict(os.environ),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        partial = out / "raw" / "0013-dumpsys_package.stdout"
+        partial = out / "raw" / "0014-dumpsys_package.stdout"
         if mode == "answering":
             # Killed while the answer to `dumpsys package` is arriving.
             _wait_for(lambda: partial.exists() and partial.stat().st_size > 0)
@@ -133,7 +133,7 @@ def test_killed_outright_mid_scan(tmp_path, bundled_signatures, mode):
     report = verify_case(out)
     assert report.ok, report
     assert not report.sealed
-    assert report.partial == (("raw/0013-dumpsys_package.stdout",) if mode == "answering" else ())
+    assert report.partial == (("raw/0014-dumpsys_package.stdout",) if mode == "answering" else ())
     phone = phone_from(small_profile())  # the same phone, to compare what was kept
     records = assert_nothing_read_is_lost(out, phone)
     if mode == "answering":

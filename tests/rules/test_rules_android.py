@@ -197,6 +197,17 @@ CASES = {
         "android.unknown_sources_allowed",
         android(settings={"secure": {"install_non_market_apps": "1"}},
                 device=AndroidDeviceInfo(android_version="14", sdk=34)), []),
+    "Android 8+: a browser allowed to install apps": (
+        "android.unknown_sources_allowed",
+        android(app("com.android.chrome", label="Chrome"), install_unknown_apps=["com.android.chrome"],
+                device=AndroidDeviceInfo(android_version="14", sdk=34)),
+        [("device", L, Confidence.HIGH)]),
+    "Android 8+: only an app store may install apps": (
+        "android.unknown_sources_allowed",
+        android(install_unknown_apps=["com.android.vending"], device=AndroidDeviceInfo(android_version="14", sdk=34)),
+        []),
+    "Android 8+: no app allowed": (
+        "android.unknown_sources_allowed", android(device=AndroidDeviceInfo(android_version="14", sdk=34)), []),
     "unknown sources allowed on Android 7": (
         "android.unknown_sources_allowed",
         android(settings={"secure": {"install_non_market_apps": "1"}},

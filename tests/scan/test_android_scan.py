@@ -73,6 +73,9 @@ def test_infected_findings(infected):
     assert ("android.sideloaded_surveillance_capability", SUSPECT) in findings
     assert ("android.hidden_from_launcher", SUSPECT) in findings
     assert ("android.play_protect_off", "device") in findings
+    # Android 13: "unknown sources" is a per-app grant; the profile gives it to Chrome.
+    assert ("android.unknown_sources_allowed", "device") in findings
+    assert case.result.inventory.install_unknown_apps == ("com.android.chrome",)
     # The app the project's own signatures name (aspy.yaml, a publicly documented package).
     assert ("signature.aspy", "com.sec.android.sipibuz") in findings
     signature = next(f for f in case.result.findings if f.id == "signature.aspy")

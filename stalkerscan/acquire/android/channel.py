@@ -68,6 +68,10 @@ SHELL_TEMPLATES: dict[AndroidArtifact, tuple[tuple[str, ...], ...]] = {
         ("cmd", "appops", "query-op", "--user", "0", "GET_USAGE_STATS", "allow"),
         ("appops", "query-op", "--user", "0", "GET_USAGE_STATS", "allow"),
     ),
+    AndroidArtifact.INSTALL_UNKNOWN_APPS: (
+        ("cmd", "appops", "query-op", "--user", "0", "REQUEST_INSTALL_PACKAGES", "allow"),
+        ("appops", "query-op", "--user", "0", "REQUEST_INSTALL_PACKAGES", "allow"),
+    ),
     AndroidArtifact.USERS: (("pm", "list", "users"),),
     AndroidArtifact.ROOT_CHECK: (("ls", "-d", *SU_PATHS),),
     AndroidArtifact.CLOCK_END: (("date", "+%s"),),

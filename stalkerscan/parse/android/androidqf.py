@@ -98,6 +98,10 @@ class AndroidqfFolder:
     usage_access: tuple[str, ...] | None = None
     """Packages allowed usage access per ``dumpsys appops``; None when not available."""
 
+    install_unknown_apps: tuple[str, ...] | None = None
+    """Packages allowed to install apps (``REQUEST_INSTALL_PACKAGES``) per ``dumpsys appops``;
+    None when not available."""
+
     extra_settings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Settings files whose name is not one of the three namespaces (name after ``settings_``)."""
 
@@ -219,6 +223,7 @@ def read_androidqf_folder(path: str | Path) -> AndroidqfFolder:
         add(AndroidArtifact.GETPROP.value, data, "getprop.txt")
 
     usage_access: tuple[str, ...] | None = None
+    install_unknown_apps: tuple[str, ...] | None = None
     dumpsys = root / "dumpsys.txt"
     if dumpsys.is_file() and (data := _read_file(dumpsys, problems)) is not None:
         sections = split_dumpsys(data)
@@ -230,6 +235,8 @@ def read_androidqf_folder(path: str | Path) -> AndroidqfFolder:
                 parsed = parse_dumpsys_appops_usage(section.data)
                 if parsed.recognized:
                     usage_access = parsed.packages
+                    installers = parse_dumpsys_appops_usage(section.data, op="REQUEST_INSTALL_PACKAGES")
+                    install_unknown_apps = installers.packages
         found = {s.service for s in sections}
         for service in (*_DUMPSYS_SERVICES, "appops"):
             if service not in found:
@@ -278,6 +285,7 @@ def read_androidqf_folder(path: str | Path) -> AndroidqfFolder:
     return AndroidqfFolder(
         root=root, evidence=MemoryEvidence(items=items), packages=packages,
         packages_read=packages_read, root_binaries=root_binaries, usage_access=usage_access,
+        install_unknown_apps=install_unknown_apps,
         extra_settings=extra_settings, locations=locations, notes=tuple(notes),
         problems=tuple(problems),
     )
@@ -365,6 +373,11 @@ def build_inventory_from_androidqf(path: str | Path) -> AndroidInventory:
         usage_access = folder.usage_access
         if AndroidArtifact.USAGE_ACCESS.value in missing:
             missing.remove(AndroidArtifact.USAGE_ACCESS.value)
+    install_unknown_apps = inventory.install_unknown_apps
+    if folder.install_unknown_apps is not None:
+        install_unknown_apps = folder.install_unknown_apps
+        if AndroidArtifact.INSTALL_UNKNOWN_APPS.value in missing:
+            missing.remove(AndroidArtifact.INSTALL_UNKNOWN_APPS.value)
     settings = {**{ns: dict(v) for ns, v in inventory.settings.items()},
                 **{ns: dict(v) for ns, v in folder.extra_settings.items()}}
     # Problems name the folder's own file and line, not the in-memory record.
@@ -375,6 +388,7 @@ def build_inventory_from_androidqf(path: str | Path) -> AndroidInventory:
         inventory,
         apps=relocated,
         usage_access=usage_access,
+        install_unknown_apps=install_unknown_apps,
         settings=settings,
         risky_settings=derive_risky_settings(settings, sdk=inventory.device.sdk),
         root_signs=tuple(root_signs),

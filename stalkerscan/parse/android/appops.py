@@ -50,11 +50,13 @@ def parse_usage_access(data: bytes, *, source: str = "usage_access") -> UsageAcc
     )
 
 
-def parse_dumpsys_appops_usage(data: bytes, *, source: str = "dumpsys_appops") -> UsageAccessResult:
-    """Packages allowed ``GET_USAGE_STATS`` in a full ``dumpsys appops`` (androidqf keeps one).
+def parse_dumpsys_appops_usage(data: bytes, *, source: str = "dumpsys_appops",
+                               op: str = "GET_USAGE_STATS") -> UsageAccessResult:
+    """Packages allowed an app op (``GET_USAGE_STATS`` by default) in a full ``dumpsys
+    appops`` (androidqf keeps one).
 
     ``AppOpsService.dump`` lists ``Package <name>:`` blocks with one ``OP (mode):`` line per
-    op; a package is counted when its ``GET_USAGE_STATS`` line says ``allow``.
+    op; a package is counted when its line for ``op`` says ``allow``.
     """
     log = ProblemLog(source)
     found: dict[str, int] = {}
@@ -71,9 +73,11 @@ def parse_dumpsys_appops_usage(data: bytes, *, source: str = "dumpsys_appops") -
             candidate = stripped[len("Package "):-1].strip()
             package = candidate if is_package_name(candidate) else None
             continue
-        if package is None or not stripped.startswith("GET_USAGE_STATS"):
+        if package is None or not stripped.startswith(op):
             continue
-        rest = stripped[len("GET_USAGE_STATS"):]
+        rest = stripped[len(op):]
+        if rest[:1] not in (" ", "(", ":", ""):
+            continue  # another op whose name starts with this one
         if "(allow)" in rest or "mode=allow" in rest:
             found.setdefault(package, lineno)
     ordered = sorted(found)

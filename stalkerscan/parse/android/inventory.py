@@ -54,6 +54,7 @@ INVENTORY_ARTIFACTS: tuple[AndroidArtifact, ...] = (
     AndroidArtifact.SETTINGS_SYSTEM,
     AndroidArtifact.LAUNCHER_ACTIVITIES,
     AndroidArtifact.USAGE_ACCESS,
+    AndroidArtifact.INSTALL_UNKNOWN_APPS,
     AndroidArtifact.USERS,
     AndroidArtifact.ROOT_CHECK,
 )
@@ -269,6 +270,12 @@ def build_android_inventory(
     problems.extend(usage.problems)
     usage_ok = note_missing(usage_art.name, _usable(usage_art, usage.recognized))
 
+    # Same answer format as usage access (query-op lists packages in the mode asked for).
+    installers_art = read[AndroidArtifact.INSTALL_UNKNOWN_APPS.value]
+    installers = parse_usage_access(installers_art.stdout, source=installers_art.name)
+    problems.extend(installers.problems)
+    installers_ok = note_missing(installers_art.name, _usable(installers_art, installers.recognized))
+
     users_art = read[AndroidArtifact.USERS.value]
     users = parse_users(users_art.stdout, source=users_art.name)
     problems.extend(users.problems)
@@ -302,6 +309,7 @@ def build_android_inventory(
         users=phone_users,
         owners=policy.owners if policy_ok else (),
         usage_access=usage.packages if usage_ok else (),
+        install_unknown_apps=installers.packages if installers_ok else (),
         settings=settings,
         risky_settings=derive_risky_settings(settings, sdk=device.sdk),
         root_signs=root_signs(props, found_paths=root.found if root_ok else (),

@@ -263,6 +263,7 @@ def phone_artifacts() -> dict[str, bytes]:
         "settings_system": PHONE_SYSTEM,
         "launcher_activities": PHONE_LAUNCHER,
         "usage_access": b"org.example.spy\n",
+        "install_unknown_apps": b"com.android.chrome\n",
         "users": b"Users:\n\tUserInfo{0:Owner:c13} running\n",
         "root_check": b"",
     }

@@ -50,6 +50,7 @@ def test_real_capture_folder(androidqf_dir):
     assert inventory.settings["random"]["package_verifier_enable"] == "1"
     assert inventory.risky_settings == ()
     assert inventory.usage_access == ()  # dumpsys appops was there, and granted it to no one
+    assert inventory.install_unknown_apps == ("org.mozilla.firefox",)  # its REQUEST_INSTALL_PACKAGES (allow)
     assert inventory.missing == ("dumpsys_device_policy", "settings_secure", "settings_global",
                                  "settings_system", "launcher_activities", "users")
     assert [(p.source, p.line) for p in inventory.problems] == [("dumpsys.txt", 91), ("dumpsys.txt", 121)]

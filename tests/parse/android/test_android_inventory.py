@@ -91,6 +91,7 @@ def test_phone_wide_facts():
         "org.example.spy/.LockAdmin", "org.example.spy", 10102, ("force-lock", "wipe-data"), 0),)
     assert inventory.owners == ()
     assert inventory.usage_access == ("org.example.spy",)
+    assert inventory.install_unknown_apps == ("com.android.chrome",)
     assert inventory.settings["global"]["package_verifier_enable"] == "0"
     assert inventory.settings["system"] == {"screen_brightness": "102"}
     assert [r.id for r in inventory.risky_settings] == [
