@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stalkerscan.errors import EXIT_INCOMPLETE, EXIT_USAGE, StalkerscanError
+from stalkerscan.model.common import clean_excerpt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,10 +20,13 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
+_SAFE_LIMIT = 100_000
+"""Longest device or file text printed whole; longer text is cut with an ellipsis."""
+
+
 def safe(text: object) -> str:
     """Device or file text made safe for rich markup and the terminal (no control characters)."""
-    cleaned = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in str(text))
-    return escape(cleaned)
+    return escape(clean_excerpt(str(text), limit=_SAFE_LIMIT))
 
 
 def print_error(error: StalkerscanError) -> None:

@@ -294,3 +294,13 @@ def test_a_bug_during_the_scan_still_closes_and_seals_the_case(tmp_path, bundled
     report = verify_case(tmp_path / "case")
     assert report.ok and report.sealed
     assert [r.name for r in CaseFolder.open(tmp_path / "case").records()][-1] == "clock_end"
+
+
+def test_phone_clock_drift_is_measured_and_kept(tmp_path, bundled_signatures):
+    # The phone's clock runs an hour ahead of the computer's: the custody facts must say so.
+    phone = phone_from(small_profile(clock={"offset_seconds": 3600}))
+    case = scan_phone(phone, tmp_path / "case", bundled_signatures, pull_apks="none")
+    acquisition = json.loads((case.path / "acquisition.json").read_text())
+    assert 3595 <= acquisition["clock_drift_start_s"] <= 3605
+    assert 3595 <= acquisition["clock_drift_end_s"] <= 3605
+    assert case.result.info.clock_drift_start_s == acquisition["clock_drift_start_s"]

@@ -154,11 +154,11 @@ class AndroidAcquirer:
         return record, bytes(head)
 
     def _note_clock(self, artifact: str, answer: bytes, before: float, after: float) -> None:
-        try:
-            phone = float(answer.strip().splitlines()[0])
-        except (ValueError, IndexError):
-            return
-        self.drift[artifact] = round(phone - (before + after) / 2, 3)
+        from stalkerscan.parse.android.clock import parse_clock
+
+        phone = parse_clock(answer).epoch_seconds
+        if phone is not None:
+            self.drift[artifact] = round(phone - (before + after) / 2, 3)
 
     def _stop_for(self, exc: DeviceError) -> StopAcquisition:
         """Stop the plan for a device error. A dropped connection reads as a pulled cable, but
