@@ -392,6 +392,9 @@ class AndroidInventory:
     problems: tuple[ParseProblem, ...] = ()
     """Everything the parsers could not read."""
 
+    platform = "android"
+    """The platform, for code that handles both kinds of inventory (a class attribute)."""
+
     def app(self, package: str) -> AndroidApp | None:
         """The app with this exact package name, if installed."""
         for candidate in self.apps:

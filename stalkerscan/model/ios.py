@@ -196,6 +196,9 @@ class IosInventory:
     problems: tuple[ParseProblem, ...] = ()
     """Everything the parsers could not read."""
 
+    platform = "ios"
+    """The platform, for code that handles both kinds of inventory (a class attribute)."""
+
     def app(self, bundle_id: str) -> IosApp | None:
         """The app with this exact bundle id, if installed."""
         for candidate in self.apps:

@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from stalkerscan import __version__
-from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.case import AnalysisResult
 from stalkerscan.model.findings import Severity
 from stalkerscan.model.ios import IosInventory
@@ -40,7 +39,7 @@ def _escape_invisible(text: str) -> str:
 def report_data(result: AnalysisResult) -> dict[str, Any]:
     """The report as JSON-ready data."""
     inventory = result.inventory
-    platform = "android" if isinstance(inventory, AndroidInventory) else "ios"
+    platform = inventory.platform
     device: dict[str, Any] = {"platform": platform, **to_data(inventory.device),
                               "apps": len(inventory.apps)}
     if isinstance(inventory, IosInventory):

@@ -272,7 +272,7 @@ def _finding_view(pack: LocalePack, number: int, item: Finding, platform: str,
 def build_view(result: AnalysisResult, pack: LocalePack) -> ReportView:
     """The view of one analysis in one locale."""
     inventory = result.inventory
-    platform = "android" if isinstance(inventory, AndroidInventory) else "ios"
+    platform = inventory.platform
     # The level is the analysis's own decision; the phrases are re-worded in this locale.
     worded = compute_verdict(result.findings, inventory, result.signatures,
                              complete=result.info.complete, locale=pack)

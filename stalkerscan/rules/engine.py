@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from stalkerscan.model.android import AndroidInventory
 from stalkerscan.model.findings import Finding, SignatureMatch
 from stalkerscan.rules.base import Inventory, RuleContext, sort_key
 from stalkerscan.rules.registry import all_rules
@@ -19,7 +18,7 @@ def evaluate(
 
     Pure: the result depends only on the inventory, the matches and ``analysed_on``.
     """
-    platform = "android" if isinstance(inventory, AndroidInventory) else "ios"
+    platform = inventory.platform
     context = RuleContext(inventory=inventory, analysed_on=analysed_on)
     found: list[Finding] = findings_from_matches(matches, inventory)
     for rule in all_rules(platform):
