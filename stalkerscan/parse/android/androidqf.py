@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,10 @@ class AndroidqfFolder:
 
 def _read_file(path: Path, problems: list[ParseProblem]) -> bytes | None:
     try:
+        # Only regular files, never through a link: the folder may come from someone else.
+        if not stat.S_ISREG(path.lstat().st_mode):
+            problems.append(problem(SOURCE, f"{path.name} is not a regular file; it was not read"))
+            return None
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             problems.append(problem(SOURCE, f"{path.name} is too large to read ({size} bytes)"))
@@ -176,7 +181,9 @@ def _packages(data: bytes, problems: list[ParseProblem]) -> tuple[AndroidqfPacka
                 continue
             files.append(ApkFile(
                 device_path=_text(raw.get("path")),
-                case_path=_text(raw.get("local_name")),
+                # Where androidqf kept the file, by its own bare name: never a path from the
+                # folder's content (it could name any file on the computer).
+                case_path=Path(_text(raw.get("local_name"))).name,
                 size=0,  # androidqf does not record sizes
                 sha256=_text(raw.get("sha256")).lower(), sha1=_text(raw.get("sha1")).lower(),
                 md5=_text(raw.get("md5")).lower(),

@@ -128,3 +128,20 @@ def test_broken_json_and_empty_folder(tmp_path):
 def test_not_a_folder(tmp_path):
     with pytest.raises(NotADirectoryError):
         read_androidqf_folder(tmp_path / "absent")
+
+
+def test_links_and_foreign_paths_in_a_folder_are_not_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("[ro.product.model]: [Private]\n")
+    folder = tmp_path / "acq"
+    folder.mkdir()
+    (folder / "getprop.txt").symlink_to(secret)
+    (folder / "packages.json").write_text(
+        '[{"name": "org.example.app", "files": [{"path": "/data/app/x/base.apk", '
+        '"local_name": "/etc/passwd", "sha256": "00"}]}]')
+    folder_result = read_androidqf_folder(folder)
+    assert any("getprop.txt is not a regular file" in p.message for p in folder_result.problems)
+    inventory = build_inventory_from_androidqf(folder)
+    assert inventory.device.model is None
+    (apk,) = inventory.app("org.example.app").apks
+    assert apk.case_path == "passwd"
